@@ -1,0 +1,99 @@
+"""The Hub wires storage and services together and runs the hub's periodic work."""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import anyio
+import sqlalchemy as sa
+
+from switchboard.clock import Clock, system_clock
+from switchboard.config import Settings
+from switchboard.errors import SwitchboardError
+from switchboard.ratelimit import RateLimiter
+from switchboard.storage import Database
+from switchboard.storage import schema as s
+from switchboard.storage.migrate import upgrade
+from switchboard.tasks.claims import ClaimService
+from switchboard.tasks.service import TaskService
+from switchboard.teams.keys import KeyService
+from switchboard.teams.service import TeamService
+
+log = logging.getLogger("switchboard")
+
+
+class Hub:
+    """Everything one hub process needs: the database and the services over it."""
+
+    def __init__(self, settings: Settings, clock: Clock = system_clock) -> None:
+        self.settings = settings
+        self.clock = clock
+        self.db = Database(settings.resolved_database_url, pool_size=settings.db_pool_size)
+        self.teams = TeamService(self.db, clock)
+        self.keys = KeyService(self.db, clock, self.teams)
+        self.tasks = TaskService(self.db, clock, self.teams)
+        self.claims = ClaimService(self.db, clock)
+        self.rate_limiter = RateLimiter(settings.rate_per_second, settings.rate_burst)
+
+    async def migrate(self) -> None:
+        if self.db.is_sqlite:
+            self.settings.data_dir.mkdir(parents=True, exist_ok=True)
+        await upgrade(self.db)
+
+    async def ensure_admin_key(self) -> str | None:
+        """On first start: a default org and an admin key, kept in a file only its owner can read.
+
+        Returns the plaintext when a new key was written, else None.
+        """
+        path = self.settings.admin_key_file
+        if path.exists():
+            try:
+                await self.keys.authenticate(path.read_text().strip())
+                return None
+            except SwitchboardError:
+                log.warning("the admin key in %s no longer works; writing a new one", path)
+        async with self.db.write() as conn:
+            org_id = await conn.scalar(sa.select(s.orgs.c.id).order_by(s.orgs.c.id).limit(1))
+            if org_id is None:
+                org_id = (await self.teams.create_org(conn, "Default", "default")).id
+            issued = await self.keys.issue(conn, org_id, None, "local admin (admin.key)")
+        _write_private(path, issued.plaintext)
+        return issued.plaintext
+
+    async def run_periodic(self) -> None:
+        """Hub housekeeping until cancelled: the lease sweep."""
+        while True:
+            await anyio.sleep(self.settings.sweep_interval_seconds)
+            try:
+                swept = await self.claims.sweep_expired_leases()
+                if swept.returned or swept.failed:
+                    log.info("lease sweep: %d returned to ready, %d failed", len(swept.returned), len(swept.failed))
+            except SwitchboardError as exc:
+                log.warning("lease sweep skipped: %s", exc.message)
+
+    async def close(self) -> None:
+        await self.db.dispose()
+
+
+@asynccontextmanager
+async def running_hub(settings: Settings, *, clock: Clock = system_clock) -> AsyncIterator[Hub]:
+    """A migrated hub with an admin key, closed when the block ends. Periodic work is the caller's to run."""
+    hub = Hub(settings, clock)
+    try:
+        await hub.migrate()
+        await hub.ensure_admin_key()
+        yield hub
+    finally:
+        await hub.close()
+
+
+def _write_private(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as f:
+        f.write(text + "\n")
+    os.chmod(path, 0o600)

@@ -1,0 +1,28 @@
+"""Size limits (SPEC §11). Over a limit, a call is refused with what was too large."""
+
+from __future__ import annotations
+
+from switchboard.errors import TooLarge
+
+TITLE_MAX_CHARS = 500
+TEXT_MAX_BYTES = 64 * 1024
+PROGRAM_STATE_MAX_BYTES = 256 * 1024
+BATCH_MAX_TASKS = 1000
+REQUEST_BODY_MAX_BYTES = 2 * 1024 * 1024
+SHORT_TEXT_MAX_CHARS = 500
+TAGS_MAX = 50
+
+
+def check_chars(field: str, value: str | None, limit: int) -> None:
+    if value is not None and len(value) > limit:
+        raise TooLarge(
+            f"{field} is {len(value)} characters; the limit is {limit}", field=field, limit=limit, size=len(value)
+        )
+
+
+def check_bytes(field: str, value: str | None, limit: int = TEXT_MAX_BYTES) -> None:
+    if value is None:
+        return
+    size = len(value.encode())
+    if size > limit:
+        raise TooLarge(f"{field} is {size} bytes; the limit is {limit}", field=field, limit=limit, size=size)

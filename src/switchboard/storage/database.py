@@ -1,0 +1,95 @@
+"""The engine and its transactions. SQLite and PostgreSQL differences stay in this module."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any, TypeVar
+
+import anyio
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.engine import Connection
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+from sqlalchemy.pool import ConnectionPoolEntry
+
+from switchboard.errors import Unavailable
+
+SelectT = TypeVar("SelectT", bound=sa.Select[Any])
+
+
+class Database:
+    """One database, SQLite (WAL) or PostgreSQL, with read and write transactions."""
+
+    def __init__(self, url: str, *, pool_size: int = 20) -> None:
+        self.url = url
+        self.is_sqlite = url.startswith("sqlite")
+        if self.is_sqlite:
+            self.engine: AsyncEngine = create_async_engine(url, pool_size=pool_size, max_overflow=0)
+            _configure_sqlite(self.engine)
+            # SQLite has one writer at a time. Queueing writers here, instead of in SQLite's busy handler
+            # (which sleeps and retries), keeps write latency low; BEGIN IMMEDIATE still guards other processes.
+            self._write_lock: anyio.Lock | None = anyio.Lock()
+        else:
+            self.engine = create_async_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
+            self._write_lock = None
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    @asynccontextmanager
+    async def read(self) -> AsyncIterator[AsyncConnection]:
+        """A connection for reading; each statement sees committed data."""
+        try:
+            async with self.engine.connect() as conn:
+                yield conn
+        except (sa.exc.OperationalError, sa.exc.InterfaceError, OSError) as exc:
+            raise Unavailable(f"database unavailable: {_first_line(exc)}") from exc
+
+    @asynccontextmanager
+    async def write(self) -> AsyncIterator[AsyncConnection]:
+        """A transaction that commits when the block ends and rolls back if it raises."""
+        try:
+            if self._write_lock is None:
+                async with self.engine.begin() as conn:
+                    yield conn
+                return
+            async with self._write_lock, self.engine.connect() as conn:
+                conn = await conn.execution_options(sqlite_immediate=True)
+                async with conn.begin():
+                    yield conn
+        except (sa.exc.OperationalError, sa.exc.InterfaceError, OSError) as exc:
+            raise Unavailable(f"database unavailable: {_first_line(exc)}") from exc
+
+    def lock_rows(self, query: SelectT, *, skip_locked: bool = False) -> SelectT:
+        """Row locks on PostgreSQL; SQLite's write transaction already holds the whole database."""
+        if self.is_sqlite:
+            return query
+        return query.with_for_update(skip_locked=skip_locked)
+
+    async def dispose(self) -> None:
+        await self.engine.dispose()
+
+
+def _configure_sqlite(engine: AsyncEngine) -> None:
+    @event.listens_for(engine.sync_engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:
+        # Let SQLAlchemy's "begin" hook below emit BEGIN itself, so writes can ask for BEGIN IMMEDIATE.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        # In WAL mode NORMAL survives a killed process: only a power cut can lose the last commits.
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=10000")
+        cursor.close()
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        immediate = conn.get_execution_options().get("sqlite_immediate", False)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+def _first_line(exc: BaseException) -> str:
+    return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__

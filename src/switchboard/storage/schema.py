@@ -1,0 +1,188 @@
+"""One schema for SQLite and PostgreSQL. Changes go through a new migration in ``migrations/versions``."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.engine import Dialect
+
+
+class UTCDateTime(sa.types.TypeDecorator[datetime]):
+    """Timezone-aware UTC datetimes on both backends (SQLite stores them naive)."""
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the database")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+JSONType: sa.types.TypeEngine[Any] = sa.JSON().with_variant(JSONB(), "postgresql")
+
+metadata = sa.MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+    }
+)
+
+orgs = sa.Table(
+    "orgs",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("slug", sa.String(100), nullable=False, unique=True),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+)
+
+teams = sa.Table(
+    "teams",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("org_id", sa.Integer, sa.ForeignKey("orgs.id"), nullable=False),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("slug", sa.String(100), nullable=False),
+    sa.Column("settings", JSONType, nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.UniqueConstraint("org_id", "slug"),
+)
+
+agents = sa.Table(
+    "agents",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("team_id", sa.Integer, sa.ForeignKey("teams.id"), nullable=False),
+    sa.Column("name", sa.String(100), nullable=False),
+    sa.Column("role", sa.String(50), nullable=False),
+    sa.Column("model", sa.String(200), nullable=True),
+    sa.Column("description", sa.Text, nullable=True),
+    sa.Column("config", JSONType, nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("last_seen_at", UTCDateTime, nullable=True),
+    sa.UniqueConstraint("team_id", "name"),
+)
+
+groups = sa.Table(
+    "groups",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("team_id", sa.Integer, sa.ForeignKey("teams.id"), nullable=False),
+    sa.Column("name", sa.String(100), nullable=False),
+    sa.Column("description", sa.Text, nullable=True),
+    sa.UniqueConstraint("team_id", "name"),
+)
+
+group_members = sa.Table(
+    "group_members",
+    metadata,
+    sa.Column("group_id", sa.Integer, sa.ForeignKey("groups.id"), primary_key=True),
+    sa.Column("agent_id", sa.Integer, sa.ForeignKey("agents.id"), primary_key=True),
+    sa.Index(None, "agent_id"),
+)
+
+api_keys = sa.Table(
+    "api_keys",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("org_id", sa.Integer, sa.ForeignKey("orgs.id"), nullable=False),
+    sa.Column("agent_id", sa.Integer, sa.ForeignKey("agents.id"), nullable=True),
+    sa.Column("label", sa.String(200), nullable=False),
+    sa.Column("prefix", sa.String(16), nullable=False),
+    sa.Column("key_hash", sa.String(64), nullable=False, unique=True),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("expires_at", UTCDateTime, nullable=True),
+    sa.Column("revoked_at", UTCDateTime, nullable=True),
+    sa.Column("last_used_at", UTCDateTime, nullable=True),
+    sa.Index(None, "agent_id"),
+)
+
+tasks = sa.Table(
+    "tasks",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("team_id", sa.Integer, sa.ForeignKey("teams.id"), nullable=False),
+    sa.Column("title", sa.String(500), nullable=False),
+    sa.Column("instructions", sa.Text, nullable=False),
+    sa.Column("task_type", sa.String(50), nullable=True),
+    sa.Column("priority", sa.SmallInteger, nullable=False),
+    sa.Column("status", sa.String(20), nullable=False),
+    sa.Column("target_kind", sa.String(10), nullable=False),
+    sa.Column("target_name", sa.String(100), nullable=True),
+    sa.Column("target_agent_id", sa.Integer, sa.ForeignKey("agents.id"), nullable=True),
+    sa.Column("created_by", sa.String(120), nullable=False),
+    sa.Column("parent_id", sa.Integer, sa.ForeignKey("tasks.id"), nullable=True),
+    sa.Column("holder_agent_id", sa.Integer, sa.ForeignKey("agents.id"), nullable=True),
+    sa.Column("attempt", sa.Integer, nullable=False),
+    sa.Column("expired_leases", sa.Integer, nullable=False),
+    sa.Column("max_attempts", sa.Integer, nullable=False),
+    sa.Column("lease_seconds", sa.Integer, nullable=False),
+    sa.Column("lease_expires_at", UTCDateTime, nullable=True),
+    sa.Column("progress", sa.SmallInteger, nullable=True),
+    sa.Column("current_action", sa.String(500), nullable=True),
+    sa.Column("blocked_reason", sa.String(500), nullable=True),
+    sa.Column("tags", JSONType, nullable=False),
+    sa.Column("result", sa.Text, nullable=True),
+    sa.Column("completed_status", sa.String(20), nullable=True),
+    sa.Column("tokens_in", sa.BigInteger, nullable=False),
+    sa.Column("tokens_out", sa.BigInteger, nullable=False),
+    sa.Column("cost_usd", sa.Float, nullable=False),
+    sa.Column("model", sa.String(200), nullable=True),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("updated_at", UTCDateTime, nullable=False),
+    sa.Column("claimed_at", UTCDateTime, nullable=True),
+    sa.Column("finished_at", UTCDateTime, nullable=True),
+    # The claim query: ready tasks of a team, best priority first, then oldest.
+    sa.Index("ix_tasks_claimable", "team_id", "status", sa.text("priority DESC"), "id"),
+    sa.Index("ix_tasks_lease", "status", "lease_expires_at"),
+    sa.Index(None, "parent_id"),
+    sa.Index(None, "holder_agent_id"),
+)
+
+task_dependencies = sa.Table(
+    "task_dependencies",
+    metadata,
+    sa.Column("task_id", sa.Integer, sa.ForeignKey("tasks.id"), primary_key=True),
+    sa.Column("depends_on_id", sa.Integer, sa.ForeignKey("tasks.id"), primary_key=True),
+    sa.Index(None, "depends_on_id"),
+)
+
+events = sa.Table(
+    "events",
+    metadata,
+    sa.Column("id", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True, autoincrement=True),
+    sa.Column("team_id", sa.Integer, sa.ForeignKey("teams.id"), nullable=False),
+    sa.Column("task_id", sa.Integer, nullable=True),
+    sa.Column("kind", sa.String(40), nullable=False),
+    sa.Column("actor", sa.String(120), nullable=False),
+    sa.Column("at", UTCDateTime, nullable=False),
+    sa.Column("data", JSONType, nullable=False),
+    sa.Index(None, "task_id", "id"),
+    sa.Index(None, "team_id", "id"),
+)
+
+idempotency_keys = sa.Table(
+    "idempotency_keys",
+    metadata,
+    sa.Column("team_id", sa.Integer, sa.ForeignKey("teams.id"), primary_key=True),
+    sa.Column("scope", sa.String(40), primary_key=True),
+    sa.Column("key", sa.String(200), primary_key=True),
+    sa.Column("request_hash", sa.String(64), nullable=False),
+    sa.Column("response", JSONType, nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+)

@@ -1,0 +1,1 @@
+"""Tasks: dependencies, atomic claims, leases, completion, events."""

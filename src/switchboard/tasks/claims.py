@@ -1,0 +1,262 @@
+"""Claims and leases: claim, heartbeat, complete, unclaim, and the sweep of expired leases."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from switchboard.clock import Clock
+from switchboard.errors import Conflict, Forbidden, InvalidInput
+from switchboard.limits import check_bytes, check_chars
+from switchboard.storage import Database
+from switchboard.tasks import records
+from switchboard.tasks.models import CompletedStatus, SweepResult, Task, TaskStatus, Usage
+from switchboard.teams.models import Agent, Principal
+from switchboard.teams.targets import admitting_clause, target_admits, target_from_row
+
+T = records.T
+SWEEP_BATCH = 500
+
+
+class ClaimService:
+    def __init__(self, db: Database, clock: Clock) -> None:
+        self.db = db
+        self.clock = clock
+
+    async def claim_task(self, principal: Principal, task_id: int) -> Task:
+        """Claim a named task. Of many claimers exactly one wins; claiming a task you hold returns it."""
+        agent = _claimer(principal)
+        now = self.clock()
+        async with self.db.write() as conn:
+            row = await records.load_visible_row(conn, task_id, principal, self.db.lock_rows)
+            if row.status == TaskStatus.CLAIMED.value and row.holder_agent_id == agent.id:
+                return await records.require_task(conn, task_id)
+            if row.status == TaskStatus.CLAIMED.value:
+                holder = await records.fetch_task(conn, task_id)
+                raise Conflict(
+                    f"task {task_id} is already claimed by {holder.holder if holder else 'another agent'}",
+                    task_id=task_id,
+                    holder=holder.holder if holder else None,
+                )
+            if row.status == TaskStatus.BLOCKED.value:
+                raise Conflict(
+                    f"task {task_id} is blocked: {row.blocked_reason}",
+                    task_id=task_id,
+                    blocked_reason=row.blocked_reason,
+                )
+            if row.status != TaskStatus.READY.value:
+                raise Conflict(f"task {task_id} is {row.status}; only ready tasks can be claimed", status=row.status)
+            target = target_from_row(row.target_kind, row.target_name, row.target_agent_id)
+            if not target_admits(target, agent):
+                raise Forbidden(
+                    f"task {task_id} is aimed at {target.label}, which does not include you ({agent.name})",
+                    target=target.label,
+                )
+            return await self._take(conn, row, agent, now)
+
+    async def claim_next(self, principal: Principal) -> Task | None:
+        """Claim the best ready task aimed at the caller (or its groups, its role, everyone, or nobody)."""
+        agent = _claimer(principal)
+        now = self.clock()
+        query = (
+            sa.select(T)
+            .where(
+                T.c.team_id == agent.team_id,
+                T.c.status == TaskStatus.READY.value,
+                admitting_clause(agent, T.c.target_kind, T.c.target_name, T.c.target_agent_id),
+            )
+            .order_by(T.c.priority.desc(), T.c.id)
+            .limit(1)
+        )
+        async with self.db.write() as conn:
+            row = (await conn.execute(self.db.lock_rows(query, skip_locked=True))).first()
+            if row is None:
+                return None
+            return await self._take(conn, row, agent, now)
+
+    async def _take(self, conn: AsyncConnection, row: Any, agent: Agent, now: datetime) -> Task:
+        attempt = row.attempt + 1
+        await conn.execute(
+            T.update()
+            .where(T.c.id == row.id)
+            .values(
+                status=TaskStatus.CLAIMED.value,
+                holder_agent_id=agent.id,
+                attempt=attempt,
+                claimed_at=now,
+                lease_expires_at=now + timedelta(seconds=row.lease_seconds),
+                updated_at=now,
+            )
+        )
+        await records.append_events(conn, row.team_id, agent.name, now, [(row.id, "claimed", {"attempt": attempt})])
+        return await records.require_task(conn, row.id)
+
+    async def heartbeat(self, principal: Principal, task_id: int, attempt: int | None = None) -> Task:
+        """Renew the caller's lease on a task it holds."""
+        now = self.clock()
+        async with self.db.write() as conn:
+            row = await records.load_visible_row(conn, task_id, principal, self.db.lock_rows)
+            ensure_holder(row, principal, attempt, now, allow_steward=False)
+            await conn.execute(
+                T.update().where(T.c.id == task_id).values(lease_expires_at=now + timedelta(seconds=row.lease_seconds))
+            )
+            return await records.require_task(conn, task_id)
+
+    async def unclaim_task(
+        self, principal: Principal, task_id: int, attempt: int | None = None, reason: str | None = None
+    ) -> Task:
+        """Give a held task back: it is `ready` again for anyone it is aimed at."""
+        check_chars("reason", reason, 500)
+        now = self.clock()
+        async with self.db.write() as conn:
+            row = await records.load_visible_row(conn, task_id, principal, self.db.lock_rows)
+            ensure_holder(row, principal, attempt, now, allow_steward=False)
+            await conn.execute(
+                T.update()
+                .where(T.c.id == task_id)
+                .values(
+                    status=TaskStatus.READY.value,
+                    holder_agent_id=None,
+                    lease_expires_at=None,
+                    updated_at=now,
+                )
+            )
+            await records.append_events(
+                conn,
+                row.team_id,
+                principal.actor,
+                now,
+                [(task_id, "unclaimed", {"reason": reason, "attempt": row.attempt})],
+            )
+            return await records.require_task(conn, task_id)
+
+    async def complete_task(
+        self,
+        principal: Principal,
+        task_id: int,
+        completed_status: str | None = "SUCCESS",
+        result: str | None = None,
+        usage: Usage | None = None,
+        attempt: int | None = None,
+    ) -> Task:
+        """Finish a task: SUCCESS or SKIPPED -> done (dependents may unblock), FAILED -> failed, CANCELLED too."""
+        outcome = CompletedStatus.parse(completed_status)
+        check_bytes("result", result)
+        usage = usage or Usage()
+        _check_usage(usage)
+        now = self.clock()
+        async with self.db.write() as conn:
+            row = await records.load_visible_row(conn, task_id, principal, self.db.lock_rows)
+            if TaskStatus(row.status).is_terminal:
+                raise Conflict(f"task {task_id} is already {row.status}", status=row.status)
+            ensure_holder(row, principal, attempt, now, allow_steward=True)
+            status = outcome.task_status
+            await conn.execute(
+                T.update()
+                .where(T.c.id == task_id)
+                .values(
+                    status=status.value,
+                    completed_status=outcome.value,
+                    result=result,
+                    lease_expires_at=None,
+                    finished_at=now,
+                    updated_at=now,
+                    blocked_reason=None,
+                    progress=100 if status == TaskStatus.DONE else row.progress,
+                    tokens_in=row.tokens_in + usage.tokens_in,
+                    tokens_out=row.tokens_out + usage.tokens_out,
+                    cost_usd=row.cost_usd + usage.cost_usd,
+                    model=usage.model or row.model,
+                )
+            )
+            events: list[tuple[int | None, str, dict[str, Any]]] = [
+                (task_id, "completed", {"completed_status": outcome.value, "to": status.value})
+            ]
+            if status == TaskStatus.DONE:
+                unblocked = await records.unblock_dependents(conn, task_id, now)
+                events.extend((i, "unblocked", {"by": task_id}) for _, i in unblocked)
+            else:
+                verb = "failed" if status == TaskStatus.FAILED else "was cancelled"
+                await records.explain_blocked_dependents(conn, task_id, f"dependency #{task_id} {verb}", now)
+            await records.append_events(conn, row.team_id, principal.actor, now, events)
+            return await records.require_task(conn, task_id)
+
+    async def sweep_expired_leases(self) -> SweepResult:
+        """Return claims whose lease ran out to `ready` (or `failed` after `max_attempts` lost leases)."""
+        now = self.clock()
+        returned: list[int] = []
+        failed: list[int] = []
+        async with self.db.write() as conn:
+            query = (
+                sa.select(T.c.id, T.c.team_id, T.c.attempt, T.c.expired_leases, T.c.max_attempts, T.c.holder_agent_id)
+                .where(T.c.status == TaskStatus.CLAIMED.value, T.c.lease_expires_at <= now)
+                .order_by(T.c.lease_expires_at)
+                .limit(SWEEP_BATCH)
+            )
+            for row in (await conn.execute(self.db.lock_rows(query, skip_locked=True))).all():
+                lost = row.expired_leases + 1
+                gives_up = lost >= row.max_attempts
+                reason = f"lease expired {lost} time(s); giving up after {row.max_attempts}" if gives_up else None
+                await conn.execute(
+                    T.update()
+                    .where(T.c.id == row.id)
+                    .values(
+                        status=(TaskStatus.FAILED if gives_up else TaskStatus.READY).value,
+                        holder_agent_id=row.holder_agent_id if gives_up else None,
+                        expired_leases=lost,
+                        lease_expires_at=None,
+                        updated_at=now,
+                        finished_at=now if gives_up else None,
+                        result=reason if gives_up else None,
+                        completed_status="FAILED" if gives_up else None,
+                    )
+                )
+                data = {"attempt": row.attempt, "expired_leases": lost, "to": "failed" if gives_up else "ready"}
+                await records.append_events(conn, row.team_id, "hub", now, [(row.id, "lease_expired", data)])
+                if gives_up:
+                    await records.explain_blocked_dependents(conn, row.id, f"dependency #{row.id} failed", now)
+                (failed if gives_up else returned).append(row.id)
+        return SweepResult(tuple(returned), tuple(failed))
+
+
+def ensure_holder(row: Any, principal: Principal, attempt: int | None, now: datetime, *, allow_steward: bool) -> None:
+    """The fencing rule: only the current holder, on its current attempt and unexpired lease, acts as holder.
+
+    With `allow_steward`, a manager or admin may act on an open task without holding it.
+    """
+    agent = principal.agent
+    steward = agent is None or agent.is_manager
+    if allow_steward and steward:
+        return
+    if agent is None:
+        raise Forbidden("an admin key does not hold tasks")
+    if row.status != TaskStatus.CLAIMED.value or row.holder_agent_id != agent.id:
+        raise Conflict(
+            f"you do not hold task {row.id} (it is {row.status}); claim it first", task_id=row.id, status=row.status
+        )
+    if attempt is not None and attempt != row.attempt:
+        raise Conflict(
+            f"your claim (attempt {attempt}) of task {row.id} was superseded by attempt {row.attempt}",
+            attempt=attempt,
+            current_attempt=row.attempt,
+        )
+    if row.lease_expires_at is not None and row.lease_expires_at <= now:
+        raise Conflict(
+            f"your lease on task {row.id} expired at {row.lease_expires_at.isoformat()}; it will return to ready",
+            lease_expires_at=row.lease_expires_at.isoformat(),
+        )
+
+
+def _claimer(principal: Principal) -> Agent:
+    if principal.agent is None:
+        raise Forbidden("only agents claim tasks; an admin key is not an agent")
+    return principal.agent
+
+
+def _check_usage(usage: Usage) -> None:
+    if usage.tokens_in < 0 or usage.tokens_out < 0 or usage.cost_usd < 0:
+        raise InvalidInput("usage figures cannot be negative")
+    check_chars("model", usage.model, 200)

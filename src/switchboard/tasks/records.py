@@ -1,0 +1,182 @@
+"""Reading and writing task rows: shared by every task operation, so each rule is written once."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from switchboard.errors import NotFound
+from switchboard.storage import schema as s
+from switchboard.tasks.models import Priority, Task, TaskEvent, TaskStatus, Usage
+from switchboard.teams.models import Principal
+
+T = s.tasks
+D = s.task_dependencies
+holder_agent = s.agents.alias("holder_agent")
+
+LockRows = Callable[[sa.Select[Any]], sa.Select[Any]]
+
+TASK_COLUMNS = (*T.c, holder_agent.c.name.label("holder_name"))
+
+
+def task_query() -> sa.Select[Any]:
+    return sa.select(*TASK_COLUMNS).select_from(T.outerjoin(holder_agent, holder_agent.c.id == T.c.holder_agent_id))
+
+
+async def fetch_tasks(
+    conn: AsyncConnection, where: sa.ColumnElement[bool], order: Sequence[Any] = (T.c.id,), limit: int | None = None
+) -> list[Task]:
+    query = task_query().where(where).order_by(*order)
+    if limit is not None:
+        query = query.limit(limit)
+    rows = (await conn.execute(query)).all()
+    deps = await dependencies_of(conn, [r.id for r in rows])
+    return [task_from_row(r, deps.get(r.id, ())) for r in rows]
+
+
+async def fetch_task(conn: AsyncConnection, task_id: int) -> Task | None:
+    found = await fetch_tasks(conn, T.c.id == task_id)
+    return found[0] if found else None
+
+
+async def require_task(conn: AsyncConnection, task_id: int) -> Task:
+    task = await fetch_task(conn, task_id)
+    if task is None:
+        raise NotFound(f"task {task_id} not found")
+    return task
+
+
+async def dependencies_of(conn: AsyncConnection, task_ids: Sequence[int]) -> dict[int, tuple[int, ...]]:
+    if not task_ids:
+        return {}
+    rows = await conn.execute(
+        sa.select(D.c.task_id, D.c.depends_on_id).where(D.c.task_id.in_(task_ids)).order_by(D.c.depends_on_id)
+    )
+    found: dict[int, list[int]] = {}
+    for task_id, dep in rows:
+        found.setdefault(task_id, []).append(dep)
+    return {k: tuple(v) for k, v in found.items()}
+
+
+def task_from_row(row: Any, depends_on: Iterable[int] = ()) -> Task:
+    return Task(
+        id=row.id,
+        team_id=row.team_id,
+        title=row.title,
+        instructions=row.instructions,
+        task_type=row.task_type,
+        priority=Priority(row.priority),
+        status=TaskStatus(row.status),
+        target=_target_label(row.target_kind, row.target_name),
+        target_kind=row.target_kind,
+        created_by=row.created_by,
+        parent_id=row.parent_id,
+        holder=row.holder_name,
+        holder_agent_id=row.holder_agent_id,
+        attempt=row.attempt,
+        max_attempts=row.max_attempts,
+        lease_seconds=row.lease_seconds,
+        lease_expires_at=row.lease_expires_at,
+        progress=row.progress,
+        current_action=row.current_action,
+        blocked_reason=row.blocked_reason,
+        tags=tuple(row.tags or ()),
+        result=row.result,
+        completed_status=row.completed_status,
+        usage=Usage(row.tokens_in, row.tokens_out, row.cost_usd, row.model),
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+        claimed_at=row.claimed_at,
+        finished_at=row.finished_at,
+        depends_on=tuple(depends_on),
+    )
+
+
+def _target_label(kind: str, name: str | None) -> str | None:
+    if kind == "none":
+        return None
+    return f"@{name}" if kind == "role" else name
+
+
+async def append_events(
+    conn: AsyncConnection,
+    team_id: int,
+    actor: str,
+    at: datetime,
+    items: Iterable[tuple[int | None, str, dict[str, Any]]],
+) -> None:
+    """Record changes in the same transaction that makes them: (task id, kind, data) each."""
+    rows = [{"team_id": team_id, "task_id": t, "kind": k, "actor": actor, "at": at, "data": d} for t, k, d in items]
+    if rows:
+        await conn.execute(s.events.insert(), rows)
+
+
+async def read_events(conn: AsyncConnection, task_id: int, after_id: int, limit: int) -> list[TaskEvent]:
+    rows = await conn.execute(
+        sa.select(s.events)
+        .where(s.events.c.task_id == task_id, s.events.c.id > after_id)
+        .order_by(s.events.c.id)
+        .limit(limit)
+    )
+    return [TaskEvent(r.id, r.task_id, r.kind, r.actor, r.at, dict(r.data or {})) for r in rows]
+
+
+async def unblock_dependents(conn: AsyncConnection, task_id: int, now: datetime) -> list[tuple[int, int]]:
+    """After `task_id` is done: every blocked dependent whose dependencies are now all done becomes ready.
+
+    Returns (team id, task id) of each task unblocked.
+    """
+    dep = T.alias("dep")
+    waiting_on_unfinished = (
+        sa.select(D.c.task_id)
+        .join(dep, dep.c.id == D.c.depends_on_id)
+        .where(D.c.task_id == T.c.id, dep.c.status != TaskStatus.DONE.value)
+        .exists()
+    )
+    dependents = sa.select(D.c.task_id).where(D.c.depends_on_id == task_id)
+    result = await conn.execute(
+        T.update()
+        .where(T.c.id.in_(dependents), T.c.status == TaskStatus.BLOCKED.value, ~waiting_on_unfinished)
+        .values(status=TaskStatus.READY.value, blocked_reason=None, updated_at=now)
+        .returning(T.c.team_id, T.c.id)
+    )
+    return [(r.team_id, r.id) for r in result]
+
+
+async def explain_blocked_dependents(conn: AsyncConnection, task_id: int, reason: str, now: datetime) -> None:
+    """Leave dependents blocked, saying why (a dependency failed, was cancelled, or is waiting again)."""
+    dependents = sa.select(D.c.task_id).where(D.c.depends_on_id == task_id)
+    await conn.execute(
+        T.update()
+        .where(T.c.id.in_(dependents), T.c.status == TaskStatus.BLOCKED.value)
+        .values(blocked_reason=reason, updated_at=now)
+    )
+
+
+async def transitive_dependents(conn: AsyncConnection, task_id: int) -> list[int]:
+    """Every task that depends on `task_id`, directly or through others, in breadth-first order."""
+    seen: dict[int, None] = {}
+    frontier = [task_id]
+    while frontier:
+        rows = await conn.execute(sa.select(D.c.task_id).where(D.c.depends_on_id.in_(frontier)))
+        frontier = [r.task_id for r in rows if r.task_id not in seen and r.task_id != task_id]
+        seen.update(dict.fromkeys(frontier))
+    return list(seen)
+
+
+async def load_visible_row(
+    conn: AsyncConnection, task_id: int, principal: Principal, lock_rows: LockRows | None = None
+) -> Any:
+    """The task's row if the caller's key reaches its team, else NotFound (never a hint that it exists)."""
+    query = sa.select(T, s.teams.c.org_id).join(s.teams, s.teams.c.id == T.c.team_id).where(T.c.id == task_id)
+    if lock_rows is not None:
+        query = lock_rows(query)
+    row = (await conn.execute(query)).first()
+    agent = principal.agent
+    if row is None or row.org_id != principal.org_id or (agent is not None and agent.team_id != row.team_id):
+        raise NotFound(f"task {task_id} not found")
+    return row

@@ -1,0 +1,579 @@
+"""Creating, reading and steering tasks. Claims, leases and completion live in `claims.py`."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from switchboard.clock import Clock
+from switchboard.errors import Conflict, Forbidden, InvalidInput
+from switchboard.limits import (
+    BATCH_MAX_TASKS,
+    SHORT_TEXT_MAX_CHARS,
+    TAGS_MAX,
+    TITLE_MAX_CHARS,
+    check_bytes,
+    check_chars,
+)
+from switchboard.storage import Database
+from switchboard.storage import schema as s
+from switchboard.tasks import records
+from switchboard.tasks.claims import ensure_holder
+from switchboard.tasks.dag import find_cycle
+from switchboard.tasks.models import (
+    TERMINAL,
+    Priority,
+    Task,
+    TaskDetail,
+    TaskDraft,
+    TaskEvent,
+    TaskPage,
+    TaskStatus,
+    parse_statuses,
+)
+from switchboard.teams.models import Principal, Target, Team
+from switchboard.teams.service import TeamService
+from switchboard.teams.targets import resolve_target
+
+T = records.T
+D = records.D
+MAX_PAGE = 500
+
+
+@dataclass(frozen=True)
+class TaskFilters:
+    status: str | list[str] | None = None
+    target: str | None = None
+    holder: str | None = None
+    priority: str | None = None
+    parent_id: int | None = None
+    task_type: str | None = None
+    tag: str | None = None
+    created_by: str | None = None
+
+
+class TaskService:
+    def __init__(self, db: Database, clock: Clock, teams: TeamService) -> None:
+        self.db = db
+        self.clock = clock
+        self.teams = teams
+
+    # -- creating -----------------------------------------------------------------------------------------------
+
+    async def create_task(
+        self, principal: Principal, draft: TaskDraft, team_id: int | None = None, idempotency_key: str | None = None
+    ) -> Task:
+        """Create one task; `blocked` while any dependency is unfinished, else `ready`."""
+        tasks = await self.create_tasks_batch(principal, [draft], team_id, idempotency_key, scope="create_task")
+        return tasks[0]
+
+    async def create_tasks_batch(
+        self,
+        principal: Principal,
+        drafts: Sequence[TaskDraft],
+        team_id: int | None = None,
+        idempotency_key: str | None = None,
+        scope: str = "create_tasks_batch",
+    ) -> list[Task]:
+        """Create up to 1,000 tasks in one transaction: if any item is invalid, none is created.
+
+        An item's `depends_on` and `parent_id` name existing tasks by id, or other items by their `ref`.
+        """
+        if not drafts:
+            raise InvalidInput("give at least one task")
+        if len(drafts) > BATCH_MAX_TASKS:
+            raise InvalidInput(
+                f"a batch holds at most {BATCH_MAX_TASKS} tasks; got {len(drafts)}", limit=BATCH_MAX_TASKS
+            )
+        team = await self.teams.default_team(principal, team_id)
+        request_hash = _hash([d.model_dump(mode="json") for d in drafts])
+        async with self.db.write() as conn:
+            if idempotency_key is not None:
+                earlier = await self._replay(conn, team.id, scope, idempotency_key, request_hash)
+                if earlier is not None:
+                    return earlier
+            ids = await self._insert_drafts(conn, principal, team, drafts)
+            if idempotency_key is not None:
+                await conn.execute(
+                    s.idempotency_keys.insert().values(
+                        team_id=team.id,
+                        scope=scope,
+                        key=idempotency_key,
+                        request_hash=request_hash,
+                        response={"task_ids": ids},
+                        created_at=self.clock(),
+                    )
+                )
+            return await records.fetch_tasks(conn, T.c.id.in_(ids))
+
+    async def _replay(
+        self, conn: AsyncConnection, team_id: int, scope: str, key: str, request_hash: str
+    ) -> list[Task] | None:
+        check_chars("idempotency_key", key, 200)
+        row = (
+            await conn.execute(
+                sa.select(s.idempotency_keys).where(
+                    s.idempotency_keys.c.team_id == team_id,
+                    s.idempotency_keys.c.scope == scope,
+                    s.idempotency_keys.c.key == key,
+                )
+            )
+        ).first()
+        if row is None:
+            return None
+        if row.request_hash != request_hash:
+            raise Conflict(f"idempotency key {key!r} was already used with a different request", idempotency_key=key)
+        return await records.fetch_tasks(conn, T.c.id.in_(row.response["task_ids"]))
+
+    async def _insert_drafts(
+        self, conn: AsyncConnection, principal: Principal, team: Team, drafts: Sequence[TaskDraft]
+    ) -> list[int]:
+        refs = _batch_refs(drafts)
+        existing = await self._existing_references(conn, team, drafts, refs)
+        now = self.clock()
+        rows = []
+        for index, draft in enumerate(drafts):
+            target = await resolve_target(conn, team.id, draft.target)
+            unfinished = [_ref_label(d) for d in draft.depends_on if _is_ref(d, refs) or existing[_as_id(d)] != "done"]
+            rows.append(self._row(team, principal, draft, target, now, index, unfinished, existing, refs))
+        inserted = await conn.execute(T.insert().returning(T.c.id, sort_by_parameter_order=True), rows)
+        ids = [r.id for r in inserted]
+        by_ref = {ref: ids[i] for ref, i in refs.items()}
+        await self._link_batch(conn, drafts, ids, by_ref)
+        await records.append_events(
+            conn,
+            team.id,
+            principal.actor,
+            now,
+            ((ids[i], "created", {"status": rows[i]["status"], "title": d.title}) for i, d in enumerate(drafts)),
+        )
+        return ids
+
+    async def _existing_references(
+        self, conn: AsyncConnection, team: Team, drafts: Sequence[TaskDraft], refs: dict[str, int]
+    ) -> dict[int, str]:
+        """Status of every existing task the batch names; unknown or other teams' ids are refused."""
+        wanted: set[int] = set()
+        for draft in drafts:
+            for ref in [*draft.depends_on, *([draft.parent_id] if draft.parent_id is not None else [])]:
+                if not _is_ref(ref, refs):
+                    wanted.add(_as_id(ref))
+        found: dict[int, str] = {}
+        if wanted:
+            rows = await conn.execute(sa.select(T.c.id, T.c.status).where(T.c.id.in_(wanted), T.c.team_id == team.id))
+            found = {r.id: r.status for r in rows}
+        missing = sorted(wanted - set(found))
+        if missing:
+            raise InvalidInput(
+                f"unknown task {', '.join(map(str, missing))} in depends_on or parent_id: no such task in this team",
+                unknown=missing,
+            )
+        return found
+
+    def _row(
+        self,
+        team: Team,
+        principal: Principal,
+        draft: TaskDraft,
+        target: Target,
+        now: Any,
+        index: int,
+        unfinished: list[str],
+        existing: dict[int, str],
+        refs: dict[str, int],
+    ) -> dict[str, Any]:
+        check_chars("title", draft.title, TITLE_MAX_CHARS)
+        if not draft.title.strip():
+            raise InvalidInput("title is required", field="title", item=index)
+        check_bytes("instructions", draft.instructions)
+        _check_tags(draft.tags)
+        lease = draft.lease_seconds or team.settings.lease_seconds
+        if not 10 <= lease <= 7 * 86400:
+            raise InvalidInput("lease_seconds must be from 10 to 604800", field="lease_seconds", item=index)
+        attempts = draft.max_attempts or team.settings.max_attempts
+        if not 1 <= attempts <= 100:
+            raise InvalidInput("max_attempts must be from 1 to 100", field="max_attempts", item=index)
+        failed = [
+            str(d) for d in draft.depends_on if not _is_ref(d, refs) and existing[_as_id(d)] in ("failed", "cancelled")
+        ]
+        return {
+            "team_id": team.id,
+            "title": draft.title.strip(),
+            "instructions": draft.instructions,
+            "task_type": draft.task_type,
+            "priority": int(Priority.parse(draft.priority)),
+            "status": (TaskStatus.BLOCKED if unfinished else TaskStatus.READY).value,
+            "target_kind": target.kind.value,
+            "target_name": target.name,
+            "target_agent_id": target.agent_id,
+            "created_by": principal.actor,
+            "parent_id": None if draft.parent_id is None or _is_ref(draft.parent_id, refs) else _as_id(draft.parent_id),
+            "holder_agent_id": None,
+            "attempt": 0,
+            "expired_leases": 0,
+            "max_attempts": attempts,
+            "lease_seconds": lease,
+            "lease_expires_at": None,
+            "progress": None,
+            "current_action": None,
+            "blocked_reason": _waiting_reason(unfinished, failed),
+            "tags": list(draft.tags),
+            "result": None,
+            "completed_status": None,
+            "tokens_in": 0,
+            "tokens_out": 0,
+            "cost_usd": 0.0,
+            "model": None,
+            "created_at": now,
+            "updated_at": now,
+            "claimed_at": None,
+            "finished_at": None,
+        }
+
+    async def _link_batch(
+        self, conn: AsyncConnection, drafts: Sequence[TaskDraft], ids: list[int], by_ref: dict[str, int]
+    ) -> None:
+        links: list[dict[str, int]] = []
+        for index, draft in enumerate(drafts):
+            deps = {by_ref[str(d)] if _is_ref(d, by_ref) else _as_id(d) for d in draft.depends_on}
+            links.extend({"task_id": ids[index], "depends_on_id": dep} for dep in sorted(deps))
+        if links:
+            await conn.execute(D.insert(), links)
+        parents = [
+            {"child": ids[i], "parent": by_ref[str(d.parent_id)]}
+            for i, d in enumerate(drafts)
+            if d.parent_id is not None and _is_ref(d.parent_id, by_ref)
+        ]
+        if parents:
+            await conn.execute(
+                T.update().where(T.c.id == sa.bindparam("child")).values(parent_id=sa.bindparam("parent")), parents
+            )
+
+    # -- reading ------------------------------------------------------------------------------------------------
+
+    async def get_task(self, principal: Principal, task_id: int) -> TaskDetail:
+        async with self.db.read() as conn:
+            await records.load_visible_row(conn, task_id, principal)
+            task = await records.fetch_task(conn, task_id)
+            assert task is not None
+            dependents = (
+                await conn.execute(sa.select(D.c.task_id).where(D.c.depends_on_id == task_id).order_by(D.c.task_id))
+            ).scalars()
+            subtasks = await records.fetch_tasks(conn, T.c.parent_id == task_id)
+            return TaskDetail(task, tuple(dependents), tuple(subtasks))
+
+    async def list_tasks(
+        self,
+        principal: Principal,
+        filters: TaskFilters,
+        team_id: int | None = None,
+        limit: int = 50,
+        cursor: int | None = None,
+    ) -> TaskPage:
+        """Tasks of the team in creation order; `cursor` is the `next_cursor` of the previous page."""
+        if not 1 <= limit <= MAX_PAGE:
+            raise InvalidInput(f"limit must be from 1 to {MAX_PAGE}", limit=limit)
+        team = await self.teams.default_team(principal, team_id)
+        where = [T.c.team_id == team.id]
+        statuses = parse_statuses(filters.status)
+        if statuses is not None:
+            where.append(T.c.status.in_(sorted(s.value for s in statuses)))
+        if filters.priority is not None:
+            where.append(T.c.priority == int(Priority.parse(filters.priority)))
+        for column, value in (
+            (T.c.parent_id, filters.parent_id),
+            (T.c.task_type, filters.task_type),
+            (T.c.created_by, filters.created_by),
+        ):
+            if value is not None:
+                where.append(column == value)
+        if cursor is not None:
+            where.append(T.c.id > cursor)
+        async with self.db.read() as conn:
+            if filters.target is not None:
+                where.append(await self._target_filter(conn, team.id, filters.target))
+            if filters.holder is not None:
+                holder = await self.teams.find_agent(conn, team.id, filters.holder)
+                where.append(T.c.holder_agent_id == (holder.id if holder else -1))
+            tasks = await records.fetch_tasks(conn, sa.and_(*where), limit=limit + 1)
+        if filters.tag is not None:
+            tasks = [t for t in tasks if filters.tag in t.tags]
+        more = len(tasks) > limit
+        items = tuple(tasks[:limit])
+        return TaskPage(items, items[-1].id if more else None)
+
+    async def _target_filter(self, conn: AsyncConnection, team_id: int, raw: str) -> sa.ColumnElement[bool]:
+        target = await resolve_target(conn, team_id, raw)
+        return sa.and_(
+            T.c.target_kind == target.kind.value,
+            T.c.target_name == target.name if target.name is not None else sa.true(),
+        )
+
+    async def get_task_events(
+        self, principal: Principal, task_id: int, after_id: int = 0, limit: int = 500
+    ) -> list[TaskEvent]:
+        async with self.db.read() as conn:
+            await records.load_visible_row(conn, task_id, principal)
+            return await records.read_events(conn, task_id, after_id, min(max(limit, 1), 1000))
+
+    # -- steering -----------------------------------------------------------------------------------------------
+
+    async def update_task(
+        self, principal: Principal, task_id: int, changes: dict[str, Any], attempt: int | None = None
+    ) -> Task:
+        """Progress and current action (the holder; renews its lease), or title, instructions, priority, tags,
+        task type (the creator, a manager or an admin)."""
+        progress_fields = {"progress", "current_action"}
+        content_fields = {"title", "instructions", "priority", "tags", "task_type"}
+        unknown = set(changes) - progress_fields - content_fields
+        if unknown:
+            raise InvalidInput(f"cannot update {', '.join(sorted(unknown))}", fields=sorted(unknown))
+        if not changes:
+            raise InvalidInput("nothing to update")
+        values = _validated_changes(changes)
+        now = self.clock()
+        async with self.db.write() as conn:
+            row = await records.load_visible_row(conn, task_id, principal, self.db.lock_rows)
+            if set(changes) & content_fields:
+                _ensure_steward(principal, row, "edit this task")
+            if set(changes) & progress_fields:
+                ensure_holder(row, principal, attempt, now, allow_steward=False)
+                values["lease_expires_at"] = now + timedelta(seconds=row.lease_seconds)
+            if TaskStatus(row.status).is_terminal:
+                raise Conflict(f"task {task_id} is {row.status}; it can no longer change", status=row.status)
+            await conn.execute(T.update().where(T.c.id == task_id).values(**values, updated_at=now))
+            shown = {
+                k: (v if k != "priority" else Priority(v).name.lower())
+                for k, v in values.items()
+                if k not in ("lease_expires_at", "instructions")
+            }
+            await records.append_events(conn, row.team_id, principal.actor, now, [(task_id, "updated", shown)])
+            return await records.require_task(conn, task_id)
+
+    async def cancel_task(
+        self, principal: Principal, task_id: int, cascade: bool = False, reason: str | None = None
+    ) -> list[Task]:
+        """Cancel an open task; with `cascade`, every open task that depends on it too. Returns what was cancelled."""
+        check_chars("reason", reason, SHORT_TEXT_MAX_CHARS)
+        now = self.clock()
+        async with self.db.write() as conn:
+            row = await records.load_visible_row(conn, task_id, principal, self.db.lock_rows)
+            _ensure_steward(principal, row, "cancel this task")
+            if TaskStatus(row.status).is_terminal:
+                raise Conflict(f"task {task_id} is already {row.status}", status=row.status)
+            ids = [task_id]
+            if cascade:
+                later = await records.transitive_dependents(conn, task_id)
+                open_rows = await conn.execute(
+                    sa.select(T.c.id).where(T.c.id.in_(later), T.c.status.notin_([t.value for t in TERMINAL]))
+                )
+                ids.extend(r.id for r in open_rows)
+            await conn.execute(
+                T.update()
+                .where(T.c.id.in_(ids))
+                .values(
+                    status=TaskStatus.CANCELLED.value,
+                    lease_expires_at=None,
+                    finished_at=now,
+                    updated_at=now,
+                    completed_status="CANCELLED",
+                    blocked_reason=None,
+                )
+            )
+            note = reason or ("cancelled with its dependency" if cascade else None)
+            await records.append_events(
+                conn,
+                row.team_id,
+                principal.actor,
+                now,
+                (
+                    (
+                        i,
+                        "cancelled",
+                        {"reason": reason if i == task_id else note, "cascade_from": None if i == task_id else task_id},
+                    )
+                    for i in ids
+                ),
+            )
+            if not cascade:
+                await records.explain_blocked_dependents(conn, task_id, f"dependency #{task_id} was cancelled", now)
+            return await records.fetch_tasks(conn, T.c.id.in_(ids))
+
+    async def retry_task(self, principal: Principal, task_id: int) -> Task:
+        """Give a failed or cancelled task another round: back to `ready` (or `blocked`) with fresh attempts."""
+        now = self.clock()
+        async with self.db.write() as conn:
+            row = await records.load_visible_row(conn, task_id, principal, self.db.lock_rows)
+            is_last_holder = principal.agent is not None and principal.agent.id == row.holder_agent_id
+            if not is_last_holder:
+                _ensure_steward(principal, row, "retry this task")
+            if row.status not in (TaskStatus.FAILED.value, TaskStatus.CANCELLED.value):
+                raise Conflict(
+                    f"only failed or cancelled tasks can be retried; task {task_id} is {row.status}", status=row.status
+                )
+            unfinished = await _unfinished_dependencies(conn, task_id)
+            status = TaskStatus.BLOCKED if unfinished else TaskStatus.READY
+            await conn.execute(
+                T.update()
+                .where(T.c.id == task_id)
+                .values(
+                    status=status.value,
+                    holder_agent_id=None,
+                    lease_expires_at=None,
+                    expired_leases=0,
+                    completed_status=None,
+                    finished_at=None,
+                    updated_at=now,
+                    blocked_reason=_waiting_reason([f"#{d}" for d in unfinished], []),
+                )
+            )
+            await records.explain_blocked_dependents(conn, task_id, f"waiting for #{task_id}", now)
+            await records.append_events(
+                conn,
+                row.team_id,
+                principal.actor,
+                now,
+                [(task_id, "retried", {"from": row.status, "to": status.value})],
+            )
+            return await records.require_task(conn, task_id)
+
+    async def reassign_task(self, principal: Principal, task_id: int, target: str | int | None) -> Task:
+        """Aim an open task elsewhere; a current claim is released so the new target can take it."""
+        now = self.clock()
+        async with self.db.write() as conn:
+            row = await records.load_visible_row(conn, task_id, principal, self.db.lock_rows)
+            _ensure_steward(principal, row, "reassign this task")
+            if TaskStatus(row.status).is_terminal:
+                raise Conflict(f"task {task_id} is {row.status}; it cannot be reassigned", status=row.status)
+            new = await resolve_target(conn, row.team_id, target)
+            values: dict[str, Any] = {
+                "target_kind": new.kind.value,
+                "target_name": new.name,
+                "target_agent_id": new.agent_id,
+                "updated_at": now,
+            }
+            if row.status == TaskStatus.CLAIMED.value:
+                values |= {"status": TaskStatus.READY.value, "holder_agent_id": None, "lease_expires_at": None}
+            await conn.execute(T.update().where(T.c.id == task_id).values(**values))
+            await records.append_events(
+                conn,
+                row.team_id,
+                principal.actor,
+                now,
+                [(task_id, "reassigned", {"target": new.label, "released": "status" in values})],
+            )
+            return await records.require_task(conn, task_id)
+
+
+async def _unfinished_dependencies(conn: AsyncConnection, task_id: int) -> list[int]:
+    dep = T.alias("dep")
+    rows = await conn.execute(
+        sa.select(dep.c.id)
+        .join(D, D.c.depends_on_id == dep.c.id)
+        .where(D.c.task_id == task_id, dep.c.status != TaskStatus.DONE.value)
+        .order_by(dep.c.id)
+    )
+    return [r.id for r in rows]
+
+
+def _ensure_steward(principal: Principal, row: Any, action: str) -> None:
+    """The task's creator, the team's managers and admins steer a task."""
+    agent = principal.agent
+    if agent is None or agent.is_manager or row.created_by == agent.name:
+        return
+    raise Forbidden(f"only the task's creator ({row.created_by}), a manager or an admin may {action}")
+
+
+def _validated_changes(changes: dict[str, Any]) -> dict[str, Any]:
+    values = dict(changes)
+    if "title" in values:
+        check_chars("title", values["title"], TITLE_MAX_CHARS)
+        if not str(values["title"]).strip():
+            raise InvalidInput("title cannot be empty", field="title")
+    if "instructions" in values:
+        check_bytes("instructions", values["instructions"])
+    if "current_action" in values:
+        check_chars("current_action", values["current_action"], SHORT_TEXT_MAX_CHARS)
+    if "priority" in values:
+        values["priority"] = int(Priority.parse(values["priority"]))
+    if "tags" in values:
+        _check_tags(values["tags"])
+    if "progress" in values:
+        progress = values["progress"]
+        if progress is not None and (not isinstance(progress, int | float) or not 0 <= progress <= 100):
+            raise InvalidInput("progress must be a number from 0 to 100", field="progress")
+        values["progress"] = None if progress is None else int(progress)
+    return values
+
+
+def _check_tags(tags: Any) -> None:
+    if not isinstance(tags, list) or not all(isinstance(t, str) and 0 < len(t) <= 100 for t in tags):
+        raise InvalidInput("tags must be a list of non-empty strings of at most 100 characters", field="tags")
+    if len(tags) > TAGS_MAX:
+        raise InvalidInput(f"at most {TAGS_MAX} tags", field="tags")
+
+
+def _batch_refs(drafts: Sequence[TaskDraft]) -> dict[str, int]:
+    """Each item's `ref` -> its index; refuses duplicates and cycles within the batch."""
+    refs: dict[str, int] = {}
+    for index, draft in enumerate(drafts):
+        if draft.ref is None:
+            continue
+        if draft.ref in refs:
+            raise InvalidInput(f"ref {draft.ref!r} is used by more than one item", ref=draft.ref)
+        if draft.ref.isdigit():
+            raise InvalidInput(f"ref {draft.ref!r} must not be a number: numbers name existing tasks", ref=draft.ref)
+        refs[draft.ref] = index
+    for index, draft in enumerate(drafts):
+        for dep in draft.depends_on:
+            if isinstance(dep, str) and not dep.strip().isdigit() and dep not in refs:
+                raise InvalidInput(
+                    f"unknown dependency {dep!r}: not a task id nor the ref of an item in this batch",
+                    item=index,
+                    dependency=dep,
+                )
+        if isinstance(draft.parent_id, str) and not draft.parent_id.isdigit() and draft.parent_id not in refs:
+            raise InvalidInput(f"unknown parent {draft.parent_id!r}", item=index, parent_id=draft.parent_id)
+    edges = {i: [refs[str(d)] for d in draft.depends_on if _is_ref(d, refs)] for i, draft in enumerate(drafts)}
+    cycle = find_cycle(edges)
+    if cycle is not None:
+        names = [drafts[i].ref or f"item {i}" for i in cycle]
+        raise InvalidInput(f"dependency cycle: {' -> '.join(names)}", cycle=names)
+    return refs
+
+
+def _is_ref(value: int | str, refs: dict[str, int]) -> bool:
+    return isinstance(value, str) and value in refs
+
+
+def _as_id(value: int | str) -> int:
+    if isinstance(value, int):
+        return value
+    text = value.strip().lstrip("#")
+    if not text.isdigit():
+        raise InvalidInput(f"{value!r} is not a task id", value=value)
+    return int(text)
+
+
+def _ref_label(value: int | str) -> str:
+    return str(value) if isinstance(value, str) and not value.strip().lstrip("#").isdigit() else f"#{_as_id(value)}"
+
+
+def _waiting_reason(unfinished: list[str], failed: list[str]) -> str | None:
+    if failed:
+        return f"dependency #{failed[0]} failed or was cancelled"
+    if not unfinished:
+        return None
+    shown = ", ".join(unfinished[:5]) + (f" and {len(unfinished) - 5} more" if len(unfinished) > 5 else "")
+    return f"waiting for {shown}"
+
+
+def _hash(value: Any) -> str:
+    return hashlib.sha256(json.dumps(value, sort_keys=True, default=str).encode()).hexdigest()

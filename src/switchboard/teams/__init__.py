@@ -1,0 +1,1 @@
+"""Tenancy and identity: orgs, teams, agents, groups, API keys."""

@@ -1,0 +1,369 @@
+"""Orgs, teams, agents and groups."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from switchboard.clock import Clock
+from switchboard.errors import Conflict, InvalidInput, NotFound
+from switchboard.storage import Database
+from switchboard.storage import schema as s
+from switchboard.teams.access import ensure_team_visible, require_admin, require_manager
+from switchboard.teams.models import Agent, AgentStatus, AgentView, Group, Org, Principal, Team, TeamSettings
+from switchboard.teams.targets import ALL, NAME_PATTERN
+
+DEFAULT_GROUPS = {
+    "council": "High-level decision makers (architect, product, security)",
+    "builders": "Code execution agents",
+    "intelligence": "Research and analysis agents",
+}
+# Where an agent lands when its creator names no groups; `all` holds everyone without being stored.
+GROUPS_BY_ROLE = {
+    "manager": ("council",),
+    "architect": ("council",),
+    "engineer": ("builders",),
+    "builder": ("builders",),
+    "reviewer": ("council",),
+    "researcher": ("intelligence",),
+    "analyst": ("intelligence",),
+}
+OFFLINE_AFTER_SECONDS = 600
+SLUG_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{0,99}$")
+CLAIMED = "claimed"
+
+
+class TeamService:
+    def __init__(self, db: Database, clock: Clock) -> None:
+        self.db = db
+        self.clock = clock
+
+    # -- orgs -------------------------------------------------------------------------------------------------
+
+    async def create_org(self, conn: AsyncConnection, name: str, slug: str | None = None) -> Org:
+        slug = _slug(slug or name)
+        if await conn.scalar(sa.select(s.orgs.c.id).where(s.orgs.c.slug == slug)) is not None:
+            raise Conflict(f"an org with slug {slug!r} already exists", slug=slug)
+        row = (
+            await conn.execute(
+                s.orgs.insert()
+                .values(name=_required(name, "name"), slug=slug, created_at=self.clock())
+                .returning(s.orgs)
+            )
+        ).one()
+        return _org(row)
+
+    async def get_org(self, principal: Principal, org_id: int) -> Org:
+        if org_id != principal.org_id:
+            raise NotFound(f"org {org_id} not found")
+        async with self.db.read() as conn:
+            row = (await conn.execute(sa.select(s.orgs).where(s.orgs.c.id == org_id))).one()
+        return _org(row)
+
+    # -- teams ------------------------------------------------------------------------------------------------
+
+    async def create_team(self, principal: Principal, org_id: int, name: str, slug: str | None = None) -> Team:
+        """Create a team with its `manager` agent and the groups every team starts with."""
+        require_admin(principal, "create teams")
+        if org_id != principal.org_id:
+            raise NotFound(f"org {org_id} not found")
+        async with self.db.write() as conn:
+            return await self.create_team_in(conn, org_id, name, slug)
+
+    async def create_team_in(self, conn: AsyncConnection, org_id: int, name: str, slug: str | None = None) -> Team:
+        slug = _slug(slug or name)
+        taken = await conn.scalar(sa.select(s.teams.c.id).where(s.teams.c.org_id == org_id, s.teams.c.slug == slug))
+        if taken is not None:
+            raise Conflict(f"a team with slug {slug!r} already exists in this org", slug=slug)
+        row = (
+            await conn.execute(
+                s.teams.insert()
+                .values(org_id=org_id, name=_required(name, "name"), slug=slug, settings={}, created_at=self.clock())
+                .returning(s.teams)
+            )
+        ).one()
+        await conn.execute(
+            s.groups.insert(),
+            [{"team_id": row.id, "name": n, "description": d} for n, d in DEFAULT_GROUPS.items()],
+        )
+        await self.insert_agent(
+            conn, row.id, name="manager", role="manager", description="Decomposes work and delegates"
+        )
+        return _team(row)
+
+    async def list_teams(self, principal: Principal, org_id: int) -> list[Team]:
+        if org_id != principal.org_id:
+            raise NotFound(f"org {org_id} not found")
+        query = sa.select(s.teams).where(s.teams.c.org_id == org_id).order_by(s.teams.c.id)
+        if principal.agent is not None:
+            query = query.where(s.teams.c.id == principal.agent.team_id)
+        async with self.db.read() as conn:
+            return [_team(r) for r in await conn.execute(query)]
+
+    async def get_team(self, principal: Principal, team_id: int, conn: AsyncConnection | None = None) -> Team:
+        if conn is None:
+            async with self.db.read() as own:
+                return await self.get_team(principal, team_id, own)
+        row = (await conn.execute(sa.select(s.teams).where(s.teams.c.id == team_id))).first()
+        if row is None:
+            raise NotFound(f"team {team_id} not found")
+        team = _team(row)
+        ensure_team_visible(principal, team)
+        return team
+
+    async def default_team(self, principal: Principal, team_id: int | None) -> Team:
+        """The team a call acts on: the agent's own, or for an admin the one named (or the org's only team)."""
+        if team_id is not None:
+            return await self.get_team(principal, int(team_id))
+        if principal.agent is not None:
+            return await self.get_team(principal, principal.agent.team_id)
+        teams = await self.list_teams(principal, principal.org_id)
+        if len(teams) != 1:
+            raise InvalidInput("this admin key's org has several teams: name one with team_id", team_id=None)
+        return teams[0]
+
+    async def update_settings(self, principal: Principal, team_id: int, changes: dict[str, Any]) -> Team:
+        require_manager(principal, team_id, "change team settings")
+        unknown = set(changes) - set(TeamSettings.__dataclass_fields__)
+        if unknown:
+            raise InvalidInput(f"unknown team settings: {', '.join(sorted(unknown))}", fields=sorted(unknown))
+        async with self.db.write() as conn:
+            team = await self.get_team(principal, team_id, conn)
+            merged = {**_settings_json(team.settings), **changes}
+            settings = _validated_settings(merged)
+            await conn.execute(s.teams.update().where(s.teams.c.id == team_id).values(settings=merged))
+        return Team(team.id, team.org_id, team.name, team.slug, settings, team.created_at)
+
+    # -- agents -----------------------------------------------------------------------------------------------
+
+    async def create_agent(
+        self,
+        principal: Principal,
+        team_id: int,
+        name: str,
+        role: str = "engineer",
+        model: str | None = None,
+        description: str | None = None,
+        groups: Sequence[str] | None = None,
+        config: dict[str, Any] | None = None,
+    ) -> Agent:
+        require_manager(principal, team_id, "add agents")
+        async with self.db.write() as conn:
+            await self.get_team(principal, team_id, conn)
+            return await self.insert_agent(conn, team_id, name, role, model, description, groups, config)
+
+    async def insert_agent(
+        self,
+        conn: AsyncConnection,
+        team_id: int,
+        name: str,
+        role: str = "engineer",
+        model: str | None = None,
+        description: str | None = None,
+        groups: Sequence[str] | None = None,
+        config: dict[str, Any] | None = None,
+    ) -> Agent:
+        if not NAME_PATTERN.match(name or "") or name == ALL:
+            raise InvalidInput(
+                f"invalid agent name {name!r}: a letter, then letters, digits, '.', '_' or '-' (at most 64)",
+                name=name,
+            )
+        role = (role or "engineer").strip()
+        if not NAME_PATTERN.match(role):
+            raise InvalidInput(f"invalid role {role!r}", role=role)
+        config = dict(config or {})
+        description = description or config.get("description")
+        exists = await conn.scalar(
+            sa.select(s.agents.c.id).where(s.agents.c.team_id == team_id, s.agents.c.name == name)
+        )
+        if exists is not None:
+            raise Conflict(f"an agent named {name!r} already exists in this team", name=name)
+        if await conn.scalar(sa.select(s.groups.c.id).where(s.groups.c.team_id == team_id, s.groups.c.name == name)):
+            raise Conflict(f"{name!r} is already a group of this team; pick another agent name", name=name)
+        wanted = list(groups) if groups is not None else list(GROUPS_BY_ROLE.get(role, ()))
+        group_ids = await self._group_ids(conn, team_id, [g for g in wanted if g != ALL])
+        row = (
+            await conn.execute(
+                s.agents.insert()
+                .values(
+                    team_id=team_id,
+                    name=name,
+                    role=role,
+                    model=model,
+                    description=description,
+                    config=config,
+                    created_at=self.clock(),
+                )
+                .returning(s.agents)
+            )
+        ).one()
+        if group_ids:
+            await conn.execute(s.group_members.insert(), [{"group_id": g, "agent_id": row.id} for g in group_ids])
+        return agent_from_row(row, tuple(sorted(g for g in wanted if g != ALL)))
+
+    async def _group_ids(self, conn: AsyncConnection, team_id: int, names: Sequence[str]) -> list[int]:
+        if not names:
+            return []
+        rows = (
+            await conn.execute(
+                sa.select(s.groups.c.id, s.groups.c.name).where(
+                    s.groups.c.team_id == team_id, s.groups.c.name.in_(names)
+                )
+            )
+        ).all()
+        missing = sorted(set(names) - {r.name for r in rows})
+        if missing:
+            raise InvalidInput(f"unknown groups: {', '.join(missing)}", groups=missing)
+        return [r.id for r in rows]
+
+    async def get_agent(self, principal: Principal, agent_id: int) -> Agent:
+        async with self.db.read() as conn:
+            agent = await load_agent(conn, agent_id)
+            if agent is None:
+                raise NotFound(f"agent {agent_id} not found")
+            await self.get_team(principal, agent.team_id, conn)
+            return agent
+
+    async def find_agent(self, conn: AsyncConnection, team_id: int, name_or_id: str | int) -> Agent | None:
+        text = str(name_or_id)
+        column = s.agents.c.id if text.isdigit() else s.agents.c.name
+        value: Any = int(text) if text.isdigit() else text
+        agent_id = await conn.scalar(sa.select(s.agents.c.id).where(s.agents.c.team_id == team_id, column == value))
+        return None if agent_id is None else await load_agent(conn, agent_id)
+
+    async def list_agents(self, principal: Principal, team_id: int) -> list[AgentView]:
+        """Every agent of the team with its status (idle, busy, offline) and active task count."""
+        async with self.db.read() as conn:
+            await self.get_team(principal, team_id, conn)
+            agents = await load_agents(conn, s.agents.c.team_id == team_id)
+            held = await conn.execute(
+                sa.select(s.tasks.c.holder_agent_id, sa.func.count())
+                .where(s.tasks.c.team_id == team_id, s.tasks.c.status == CLAIMED)
+                .group_by(s.tasks.c.holder_agent_id)
+            )
+            counts: dict[int, int] = {holder: n for holder, n in held}
+        now = self.clock()
+        views = []
+        for agent in agents:
+            active = counts.get(agent.id, 0)
+            if active:
+                status = AgentStatus.BUSY
+            elif agent.last_seen_at is None or (now - agent.last_seen_at).total_seconds() > OFFLINE_AFTER_SECONDS:
+                status = AgentStatus.OFFLINE
+            else:
+                status = AgentStatus.IDLE
+            runner = agent.config.get("runner")
+            kind = runner.get("type") if isinstance(runner, dict) else runner if isinstance(runner, str) else None
+            views.append(AgentView(agent, status, active, kind))
+        return views
+
+    # -- groups -----------------------------------------------------------------------------------------------
+
+    async def list_groups(self, principal: Principal, team_id: int) -> list[Group]:
+        async with self.db.read() as conn:
+            await self.get_team(principal, team_id, conn)
+            names = [a.name for a in await load_agents(conn, s.agents.c.team_id == team_id)]
+            rows = (
+                await conn.execute(sa.select(s.groups).where(s.groups.c.team_id == team_id).order_by(s.groups.c.name))
+            ).all()
+            members = (
+                await conn.execute(
+                    sa.select(s.group_members.c.group_id, s.agents.c.name)
+                    .join(s.agents, s.agents.c.id == s.group_members.c.agent_id)
+                    .where(s.agents.c.team_id == team_id)
+                    .order_by(s.agents.c.name)
+                )
+            ).all()
+        by_group: dict[int, list[str]] = {}
+        for group_id, agent_name in members:
+            by_group.setdefault(group_id, []).append(agent_name)
+        everyone = Group(0, team_id, ALL, "Every agent of the team", tuple(sorted(names)))
+        return [everyone, *(Group(r.id, r.team_id, r.name, r.description, tuple(by_group.get(r.id, ()))) for r in rows)]
+
+
+async def load_agent(conn: AsyncConnection, agent_id: int) -> Agent | None:
+    found = await load_agents(conn, s.agents.c.id == agent_id)
+    return found[0] if found else None
+
+
+async def load_agents(conn: AsyncConnection, where: sa.ColumnElement[bool]) -> list[Agent]:
+    rows = (await conn.execute(sa.select(s.agents).where(where).order_by(s.agents.c.id))).all()
+    if not rows:
+        return []
+    memberships = (
+        await conn.execute(
+            sa.select(s.group_members.c.agent_id, s.groups.c.name)
+            .join(s.groups, s.groups.c.id == s.group_members.c.group_id)
+            .where(s.group_members.c.agent_id.in_([r.id for r in rows]))
+        )
+    ).all()
+    groups: dict[int, list[str]] = {}
+    for agent_id, name in memberships:
+        groups.setdefault(agent_id, []).append(name)
+    return [agent_from_row(r, tuple(sorted(groups.get(r.id, ())))) for r in rows]
+
+
+def agent_from_row(row: sa.Row[Any], groups: tuple[str, ...]) -> Agent:
+    return Agent(
+        id=row.id,
+        team_id=row.team_id,
+        name=row.name,
+        role=row.role,
+        model=row.model,
+        description=row.description,
+        config=dict(row.config or {}),
+        created_at=row.created_at,
+        last_seen_at=row.last_seen_at,
+        groups=groups,
+    )
+
+
+def _org(row: sa.Row[Any]) -> Org:
+    return Org(row.id, row.name, row.slug, row.created_at)
+
+
+def _team(row: sa.Row[Any]) -> Team:
+    return Team(row.id, row.org_id, row.name, row.slug, TeamSettings.from_json(row.settings or {}), row.created_at)
+
+
+def _settings_json(settings: TeamSettings) -> dict[str, Any]:
+    defaults = TeamSettings()
+    return {
+        k: getattr(settings, k)
+        for k in TeamSettings.__dataclass_fields__
+        if getattr(settings, k) != getattr(defaults, k)
+    }
+
+
+def _validated_settings(data: dict[str, Any]) -> TeamSettings:
+    settings = TeamSettings.from_json(data)
+    if not isinstance(settings.lease_seconds, int) or not 10 <= settings.lease_seconds <= 7 * 86400:
+        raise InvalidInput("lease_seconds must be an integer from 10 to 604800", lease_seconds=settings.lease_seconds)
+    if not isinstance(settings.max_attempts, int) or not 1 <= settings.max_attempts <= 100:
+        raise InvalidInput("max_attempts must be an integer from 1 to 100", max_attempts=settings.max_attempts)
+    limit = settings.daily_cost_limit_usd
+    if limit is not None and (not isinstance(limit, int | float) or limit < 0):
+        raise InvalidInput("daily_cost_limit_usd must be a non-negative number or null")
+    cap = settings.max_concurrent_agents
+    if cap is not None and (not isinstance(cap, int) or cap < 1):
+        raise InvalidInput("max_concurrent_agents must be a positive integer or null")
+    return settings
+
+
+def _slug(text: str) -> str:
+    slug = re.sub(r"[^a-z0-9]+", "-", (text or "").lower()).strip("-")[:100]
+    if not SLUG_PATTERN.match(slug):
+        raise InvalidInput(f"cannot make a slug from {text!r}", slug=text)
+    return slug
+
+
+def _required(value: str, field: str) -> str:
+    if not value or not value.strip():
+        raise InvalidInput(f"{field} is required", field=field)
+    if len(value) > 200:
+        raise InvalidInput(f"{field} is longer than 200 characters", field=field)
+    return value.strip()
