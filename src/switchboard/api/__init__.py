@@ -1,0 +1,1 @@
+"""Transports: REST (FastAPI), MCP (Streamable HTTP and stdio). They parse, call a service, shape the answer."""
