@@ -130,3 +130,9 @@ def mcp_http_app(server: MCPServer) -> ASGIApp:
         json_response=True,
         transport_security=TransportSecuritySettings(enable_dns_rebinding_protection=False),
     )
+
+
+async def serve_stdio(hub: Hub, key: str) -> None:
+    """`switchboard mcp`: one agent's MCP session over stdin/stdout, acting with `key`."""
+    principal = await hub.keys.authenticate(key)
+    await build_mcp_server(hub, stdio_principal=principal).run_stdio_async()
