@@ -1,0 +1,69 @@
+import pytest
+
+from switchboard.errors import Conflict, InvalidInput
+from switchboard.tasks.models import TaskDraft, TaskStatus
+from switchboard.tasks.service import TaskFilters
+from tests.conftest import World
+
+
+async def test_a_batch_wires_dependencies_by_reference_and_by_id(world: World) -> None:
+    hub = world.hub
+    existing = await hub.tasks.create_task(world.admin, TaskDraft(title="design"), world.team.id)
+    drafts = [
+        TaskDraft(title="migration", ref="db", depends_on=[existing.id]),
+        TaskDraft(title="endpoints", ref="api", depends_on=["db"]),
+        TaskDraft(title="bell", depends_on=["api", str(existing.id)]),
+    ]
+    created = await hub.tasks.create_tasks_batch(world.admin, drafts, world.team.id)
+    db, api, bell = created
+    assert api.depends_on == (db.id,)
+    assert set(bell.depends_on) == {api.id, existing.id}
+    assert all(t.status == TaskStatus.BLOCKED for t in created)
+
+
+async def test_a_cycle_in_a_batch_is_refused_and_nothing_is_created(world: World) -> None:
+    hub = world.hub
+    drafts = [
+        TaskDraft(title="a", ref="a", depends_on=["c"]),
+        TaskDraft(title="b", ref="b", depends_on=["a"]),
+        TaskDraft(title="c", ref="c", depends_on=["b"]),
+    ]
+    with pytest.raises(InvalidInput, match="dependency cycle"):
+        await hub.tasks.create_tasks_batch(world.admin, drafts, world.team.id)
+    assert (await hub.tasks.list_tasks(world.admin, TaskFilters(), world.team.id)).items == ()
+
+
+async def test_one_invalid_item_refuses_the_whole_batch(world: World) -> None:
+    hub = world.hub
+    drafts = [TaskDraft(title="fine"), TaskDraft(title="bad target", target="nobody-by-this-name")]
+    with pytest.raises(InvalidInput, match="unknown target"):
+        await hub.tasks.create_tasks_batch(world.admin, drafts, world.team.id)
+    assert (await hub.tasks.list_tasks(world.admin, TaskFilters(), world.team.id)).items == ()
+
+
+async def test_a_batch_over_a_thousand_tasks_is_refused(world: World) -> None:
+    with pytest.raises(InvalidInput, match="at most 1000"):
+        await world.hub.tasks.create_tasks_batch(world.admin, [TaskDraft(title="t")] * 1001, world.team.id)
+
+
+async def test_a_batch_of_a_thousand_tasks_is_created_in_one_go(world: World) -> None:
+    drafts = [TaskDraft(title=f"t{i}", ref=f"t{i}", depends_on=[f"t{i - 1}"] if i else []) for i in range(1000)]
+    created = await world.hub.tasks.create_tasks_batch(world.admin, drafts, world.team.id)
+    assert len(created) == 1000
+    assert created[0].status == TaskStatus.READY
+    assert created[-1].depends_on == (created[-2].id,)
+
+
+async def test_a_repeated_idempotency_key_returns_the_first_result(world: World) -> None:
+    hub = world.hub
+    first = await hub.tasks.create_task(world.admin, TaskDraft(title="once"), world.team.id, idempotency_key="k1")
+    again = await hub.tasks.create_task(world.admin, TaskDraft(title="once"), world.team.id, idempotency_key="k1")
+    assert again.id == first.id
+    assert len((await hub.tasks.list_tasks(world.admin, TaskFilters(), world.team.id)).items) == 1
+
+
+async def test_an_idempotency_key_reused_with_another_body_is_a_conflict(world: World) -> None:
+    hub = world.hub
+    await hub.tasks.create_task(world.admin, TaskDraft(title="once"), world.team.id, idempotency_key="k2")
+    with pytest.raises(Conflict, match="different request"):
+        await hub.tasks.create_task(world.admin, TaskDraft(title="twice"), world.team.id, idempotency_key="k2")
