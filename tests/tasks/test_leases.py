@@ -58,7 +58,7 @@ async def test_a_holder_that_lost_its_lease_is_fenced_off(world: World, clock: F
     task = await hub.tasks.create_task(world.admin, TaskDraft(title="t", lease_seconds=30), world.team.id)
     first = await hub.claims.claim_task(slow.principal, task.id)
     clock.advance(31)
-    with pytest.raises(Conflict, match="lease .* expired"):
+    with pytest.raises(Conflict, match=r"lease .* expired"):
         await hub.claims.heartbeat(slow.principal, task.id)
     await hub.claims.sweep_expired_leases()
     await hub.claims.claim_task(fast.principal, task.id)
