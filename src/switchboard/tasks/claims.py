@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from switchboard.clock import Clock
-from switchboard.errors import Conflict, Forbidden, InvalidInput
+from switchboard.errors import Conflict, Forbidden, InvalidInput, NotFound
 from switchboard.limits import check_bytes, check_chars
 from switchboard.storage import Database
 from switchboard.tasks import records
@@ -57,9 +57,14 @@ class ClaimService:
                 )
             return await self._take(conn, row, agent, now)
 
-    async def claim_next(self, principal: Principal) -> Task | None:
-        """Claim the best ready task aimed at the caller (or its groups, its role, everyone, or nobody)."""
+    async def claim_next(self, principal: Principal, team_id: int | None = None) -> Task | None:
+        """Claim the best ready task aimed at the caller (or its groups, its role, everyone, or nobody).
+
+        An agent claims in its own team; naming another team (`team_id`) finds nothing.
+        """
         agent = _claimer(principal)
+        if team_id is not None and team_id != agent.team_id:
+            raise NotFound(f"team {team_id} not found")
         now = self.clock()
         query = (
             sa.select(T)

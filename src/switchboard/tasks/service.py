@@ -495,9 +495,11 @@ def _validated_changes(changes: dict[str, Any]) -> dict[str, Any]:
     values = dict(changes)
     if "title" in values:
         check_chars("title", values["title"], TITLE_MAX_CHARS)
-        if not str(values["title"]).strip():
+        if values["title"] is None or not str(values["title"]).strip():
             raise InvalidInput("title cannot be empty", field="title")
     if "instructions" in values:
+        if values["instructions"] is None:
+            raise InvalidInput("instructions cannot be null; send an empty string to clear them", field="instructions")
         check_bytes("instructions", values["instructions"])
     if "current_action" in values:
         check_chars("current_action", values["current_action"], SHORT_TEXT_MAX_CHARS)

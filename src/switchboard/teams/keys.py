@@ -14,8 +14,8 @@ from switchboard.clock import Clock
 from switchboard.errors import Forbidden, InvalidInput, NotFound, Unauthorized
 from switchboard.storage import Database
 from switchboard.storage import schema as s
-from switchboard.teams.access import require_manager
-from switchboard.teams.models import ApiKey, IssuedKey, Principal
+from switchboard.teams.access import require_admin, require_manager
+from switchboard.teams.models import ApiKey, IssuedKey, Org, Principal
 from switchboard.teams.service import TeamService, load_agent
 
 KEY_PREFIX = "sb_"
@@ -83,11 +83,23 @@ class KeyService:
                 raise InvalidInput(f"agent {agent.name!r} exists with role {agent.role!r}, not {role!r}", role=role)
             return await self.issue(conn, team.org_id, agent.id, label or f"{agent.name} key", expires_at)
 
-    async def create_admin_key(self, principal: Principal, label: str, expires_at: datetime | None = None) -> IssuedKey:
+    async def create_admin_key(
+        self, principal: Principal, label: str, expires_at: datetime | None = None, org_id: int | None = None
+    ) -> IssuedKey:
+        """An admin key for the caller's org; naming another org (`org_id`) finds nothing."""
         if not principal.is_admin:
             raise Forbidden("only an admin key may create admin keys")
+        if org_id is not None and org_id != principal.org_id:
+            raise NotFound(f"org {org_id} not found")
         async with self.db.write() as conn:
             return await self.issue(conn, principal.org_id, None, label, expires_at)
+
+    async def create_org(self, principal: Principal, name: str, slug: str | None = None) -> tuple[Org, IssuedKey]:
+        """A new org and the first admin key for it, in one transaction: an org nobody can reach is never left."""
+        require_admin(principal, "create orgs")
+        async with self.db.write() as conn:
+            org = await self.teams.create_org(conn, name, slug)
+            return org, await self.issue(conn, org.id, None, f"{org.slug} admin")
 
     async def list_keys(self, principal: Principal, team_id: int | None = None) -> list[ApiKey]:
         """Keys never come back in plaintext. Agents see their own; managers their team's; admins their org's."""

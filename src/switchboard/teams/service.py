@@ -68,13 +68,24 @@ class TeamService:
 
     async def create_team(self, principal: Principal, org_id: int, name: str, slug: str | None = None) -> Team:
         """Create a team with its `manager` agent and the groups every team starts with."""
+        team, _ = await self.create_team_with_manager(principal, org_id, name, slug)
+        return team
+
+    async def create_team_with_manager(
+        self, principal: Principal, org_id: int, name: str, slug: str | None = None
+    ) -> tuple[Team, Agent]:
+        """As `create_team`, also answering with the `manager` agent it made, whose id callers need next."""
         require_admin(principal, "create teams")
         if org_id != principal.org_id:
             raise NotFound(f"org {org_id} not found")
         async with self.db.write() as conn:
-            return await self.create_team_in(conn, org_id, name, slug)
+            return await self._insert_team(conn, org_id, name, slug)
 
     async def create_team_in(self, conn: AsyncConnection, org_id: int, name: str, slug: str | None = None) -> Team:
+        team, _ = await self._insert_team(conn, org_id, name, slug)
+        return team
+
+    async def _insert_team(self, conn: AsyncConnection, org_id: int, name: str, slug: str | None) -> tuple[Team, Agent]:
         slug = _slug(slug or name)
         taken = await conn.scalar(sa.select(s.teams.c.id).where(s.teams.c.org_id == org_id, s.teams.c.slug == slug))
         if taken is not None:
@@ -90,10 +101,10 @@ class TeamService:
             s.groups.insert(),
             [{"team_id": row.id, "name": n, "description": d} for n, d in DEFAULT_GROUPS.items()],
         )
-        await self.insert_agent(
+        manager = await self.insert_agent(
             conn, row.id, name="manager", role="manager", description="Decomposes work and delegates"
         )
-        return _team(row)
+        return _team(row), manager
 
     async def list_teams(self, principal: Principal, org_id: int) -> list[Team]:
         if org_id != principal.org_id:
