@@ -6,12 +6,13 @@ import dataclasses
 import json
 import re
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Annotated, Any
 
 from mcp.server.context import CallNext, HandlerResult, ServerRequestContext
 from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.transport_security import TransportSecuritySettings
 from mcp_types import CallToolResult, ListToolsResult, TextContent, ToolAnnotations
+from pydantic import Field
 from starlette.types import ASGIApp
 
 from switchboard import __version__
@@ -34,6 +35,16 @@ IDEMPOTENT_WRITE = ToolAnnotations(
     read_only_hint=False, destructive_hint=False, idempotent_hint=True, open_world_hint=False
 )
 DESTRUCTIVE = ToolAnnotations(read_only_hint=False, destructive_hint=True, idempotent_hint=False, open_world_hint=False)
+
+TeamId = Annotated[
+    int | None,
+    Field(
+        description=(
+            "Only for admin keys, whose org may hold several teams: the team to act on. "
+            "An agent always acts on its own team; naming another team is reported as not found."
+        )
+    ),
+]
 
 _CAMEL = re.compile(r"(?<=[a-z0-9])([A-Z])")
 
@@ -69,6 +80,13 @@ def failed(exc: SwitchboardError) -> CallToolResult:
     )
 
 
+def failed_with(code: str, message: str) -> CallToolResult:
+    body = {"error": {"code": code, "message": message, "details": {}}}
+    return CallToolResult(
+        content=[TextContent(type="text", text=json.dumps(body))], structured_content=body, is_error=True
+    )
+
+
 async def answer(call: Awaitable[Any]) -> CallToolResult:
     """Run a service call and shape its result or its refusal as a tool result."""
     try:
@@ -85,6 +103,23 @@ class ArgumentNames:
             arguments = {snake_case(k): v for k, v in ctx.params["arguments"].items()}
             ctx = dataclasses.replace(ctx, params={**ctx.params, "arguments": arguments})
         return await call_next(ctx)
+
+
+class ToolErrorShape:
+    """Middleware: errors the SDK reports itself (arguments that fail validation, an unknown tool) get the
+    same `{"error": {...}}` shape as the hub's refusals, so an agent reads every failure the same way."""
+
+    async def __call__(self, ctx: ServerRequestContext[Any, Any], call_next: CallNext) -> HandlerResult:
+        result = await call_next(ctx)
+        if ctx.method != "tools/call" or not isinstance(result, CallToolResult):
+            return result
+        if not result.is_error or result.structured_content is not None:
+            return result
+        text = " ".join(c.text for c in result.content if isinstance(c, TextContent))
+        # The SDK hides a crash's details behind a bare "Error executing tool <name>"; anything more is a refusal.
+        crashed = text.startswith("Error executing tool") and ": " not in text
+        code = "internal_error" if crashed else "invalid_input"
+        return failed_with(code, text or "the tool call failed")
 
 
 class ToolsForRole:
@@ -117,6 +152,7 @@ def build_mcp_server(hub: Hub, stdio_principal: Principal | None = None) -> MCPS
     server: MCPServer = MCPServer("switchboard", version=__version__, instructions=INSTRUCTIONS)
     server.stdio_principal = stdio_principal  # type: ignore[attr-defined]
     server.middleware.append(ArgumentNames())
+    server.middleware.append(ToolErrorShape())
     server.middleware.append(ToolsForRole(server))
     register_all(server, hub)
     return server

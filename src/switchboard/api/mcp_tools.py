@@ -6,12 +6,16 @@ from mcp.server.mcpserver import Context, MCPServer
 from mcp_types import CallToolResult
 
 from switchboard.api.mcp import READ_ONLY, answer, principal_of
+from switchboard.api.mcp_claims import register_claim_tools
+from switchboard.api.mcp_tasks import register_task_tools
+from switchboard.api.mcp_teams import register_team_tools
 from switchboard.api.shapes import principal_json
 from switchboard.hub import Hub
 
 
 def register_all(server: MCPServer, hub: Hub) -> None:
     @server.tool(
+        title="Who am I",
         annotations=READ_ONLY,
         description=(
             "Tell who you are on this hub: your agent name and id, role, team, groups, and the key you use. "
@@ -23,3 +27,7 @@ def register_all(server: MCPServer, hub: Hub) -> None:
             return principal_json(principal_of(ctx))
 
         return await answer(me())
+
+    register_task_tools(server, hub)
+    register_claim_tools(server, hub)
+    register_team_tools(server, hub)
