@@ -1,0 +1,42 @@
+"""The `switchboard` command: run the hub, set up a team, and work with tasks from a terminal.
+
+Exit codes: 0 done, 1 the hub refused, 2 usage error, 3 no hub answered.
+"""
+
+from __future__ import annotations
+
+import typer
+
+from switchboard import __version__
+from switchboard.cli import server, tasks, team
+
+app = typer.Typer(
+    name="switchboard",
+    help="Coordination hub for teams of AI coding agents.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+app.command()(server.serve)
+app.command()(server.migrate)
+app.command()(server.mcp)
+app.command()(team.init)
+app.add_typer(team.agent_app, name="agent")
+app.add_typer(team.key_app, name="key")
+app.add_typer(tasks.task_app, name="task")
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(__version__)
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Print the version."),
+) -> None:
+    pass
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,138 @@
+"""Commands that run the hub itself: `serve`, `migrate`, and `mcp` (stdio for one agent)."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import anyio
+import typer
+import uvicorn
+
+from switchboard.api.app import create_app
+from switchboard.api.mcp import serve_stdio
+from switchboard.cli._common import EXIT_REFUSED, JsonOption, errors, print_json, say
+from switchboard.config import Settings
+from switchboard.errors import SwitchboardError
+from switchboard.hub import Hub
+from switchboard.storage.migrate import current_revision
+
+DatabaseOption = Annotated[
+    str | None,
+    typer.Option(
+        "--database",
+        envvar="SWITCHBOARD_DATABASE_URL",
+        help="postgresql://... or sqlite:///...; default: SQLite in the data directory.",
+        show_default=False,
+    ),
+]
+DataDirOption = Annotated[
+    Path | None,
+    typer.Option("--data-dir", envvar="SWITCHBOARD_DATA_DIR", help="Where SQLite and admin.key live. [default: .data]"),
+]
+
+
+class LogLevel(StrEnum):
+    CRITICAL = "critical"
+    ERROR = "error"
+    WARNING = "warning"
+    INFO = "info"
+    DEBUG = "debug"
+
+
+def serve(
+    host: Annotated[str | None, typer.Option(help="Interface to listen on. [default: 127.0.0.1]")] = None,
+    port: Annotated[int | None, typer.Option(help="Port to listen on. [default: 8000]")] = None,
+    database: DatabaseOption = None,
+    data_dir: DataDirOption = None,
+    log_level: Annotated[LogLevel, typer.Option(case_sensitive=False)] = LogLevel.INFO,
+    as_json: JsonOption = False,
+) -> None:
+    """Run the hub: migrate the database, make sure there is an admin key, and serve REST and MCP."""
+    settings = Settings().with_overrides(host=host, port=port, database_url=database, data_dir=data_dir)
+    _log_to_stderr(log_level)
+    anyio.run(_serve, settings, log_level.value, as_json)
+
+
+async def _serve(settings: Settings, log_level: str, as_json: bool) -> None:
+    hub = Hub(settings)
+    try:
+        await hub.migrate()
+        created = await hub.ensure_admin_key()
+        _announce(settings, created, as_json)
+        config = uvicorn.Config(
+            create_app(hub), host=settings.host, port=settings.port, log_level=log_level, lifespan="on"
+        )
+        await uvicorn.Server(config).serve()
+    finally:
+        await hub.close()
+
+
+def _announce(settings: Settings, created: str | None, as_json: bool) -> None:
+    url = f"http://{settings.host}:{settings.port}"
+    key_file = str(settings.admin_key_file.resolve())
+    if as_json:
+        print_json({"url": url, "mcp_url": f"{url}/mcp", "admin_key_file": key_file, "admin_key": created})
+        return
+    say(f"Switchboard on {url} (MCP at {url}/mcp)")
+    say(f"admin key file: {key_file}")
+    if created is not None:
+        say(f"new admin key (shown once, also in the file above): {created}")
+    sys.stdout.flush()
+
+
+def migrate(database: DatabaseOption = None, data_dir: DataDirOption = None, as_json: JsonOption = False) -> None:
+    """Apply the schema migrations and print the revision the database is at."""
+    settings = Settings().with_overrides(database_url=database, data_dir=data_dir)
+    _log_to_stderr("warning")
+    revision = anyio.run(_migrate, settings)
+    if as_json:
+        print_json({"revision": revision})
+    else:
+        say(f"database at revision {revision}")
+
+
+async def _migrate(settings: Settings) -> str | None:
+    hub = Hub(settings)
+    try:
+        await hub.migrate()
+        return await current_revision(hub.db)
+    finally:
+        await hub.close()
+
+
+def mcp(
+    key: Annotated[
+        str | None, typer.Option("--key", envvar="SWITCHBOARD_KEY", show_envvar=True, help="The agent's API key.")
+    ] = None,
+    database: DatabaseOption = None,
+    data_dir: DataDirOption = None,
+) -> None:
+    """MCP over stdin/stdout for one agent, acting with its key. Stdout carries only the protocol."""
+    if not key:
+        raise typer.BadParameter("pass the agent's key with --key or SWITCHBOARD_KEY", param_hint="--key")
+    settings = Settings().with_overrides(database_url=database, data_dir=data_dir)
+    _log_to_stderr("warning")
+    try:
+        anyio.run(_mcp, settings, key)
+    except SwitchboardError as exc:
+        errors.print(f"error: {exc.message}", markup=False)
+        raise typer.Exit(EXIT_REFUSED) from exc
+
+
+async def _mcp(settings: Settings, key: str) -> None:
+    hub = Hub(settings)
+    try:
+        await hub.migrate()
+        await serve_stdio(hub, key)
+    finally:
+        await hub.close()
+
+
+def _log_to_stderr(level: str) -> None:
+    logging.basicConfig(
+        stream=sys.stderr, level=level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s", force=True
+    )
