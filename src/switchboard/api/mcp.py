@@ -11,7 +11,7 @@ from typing import Annotated, Any
 from mcp.server.context import CallNext, HandlerResult, ServerRequestContext
 from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.transport_security import TransportSecuritySettings
-from mcp_types import CallToolResult, ListToolsResult, TextContent, ToolAnnotations
+from mcp_types import CallToolResult, TextContent, ToolAnnotations
 from pydantic import Field
 from starlette.types import ASGIApp
 
@@ -80,13 +80,6 @@ def failed(exc: SwitchboardError) -> CallToolResult:
     )
 
 
-def failed_with(code: str, message: str) -> CallToolResult:
-    body = {"error": {"code": code, "message": message, "details": {}}}
-    return CallToolResult(
-        content=[TextContent(type="text", text=json.dumps(body))], structured_content=body, is_error=True
-    )
-
-
 async def answer(call: Awaitable[Any]) -> CallToolResult:
     """Run a service call and shape its result or its refusal as a tool result."""
     try:
@@ -110,16 +103,23 @@ class ToolErrorShape:
     same `{"error": {...}}` shape as the hub's refusals, so an agent reads every failure the same way."""
 
     async def __call__(self, ctx: ServerRequestContext[Any, Any], call_next: CallNext) -> HandlerResult:
+        # Results reach middleware already in wire form (a dict with camelCase keys).
         result = await call_next(ctx)
-        if ctx.method != "tools/call" or not isinstance(result, CallToolResult):
+        if ctx.method != "tools/call" or not isinstance(result, dict) or not result.get("isError"):
             return result
-        if not result.is_error or result.structured_content is not None:
+        if result.get("structuredContent") is not None:
             return result
-        text = " ".join(c.text for c in result.content if isinstance(c, TextContent))
+        text = " ".join(c.get("text", "") for c in result.get("content", []) if isinstance(c, dict))
         # The SDK hides a crash's details behind a bare "Error executing tool <name>"; anything more is a refusal.
         crashed = text.startswith("Error executing tool") and ": " not in text
-        code = "internal_error" if crashed else "invalid_input"
-        return failed_with(code, text or "the tool call failed")
+        body: dict[str, Any] = {
+            "error": {
+                "code": "internal_error" if crashed else "invalid_input",
+                "message": text or "the tool call failed",
+                "details": {},
+            }
+        }
+        return {**result, "content": [{"type": "text", "text": json.dumps(body)}], "structuredContent": body}
 
 
 class ToolsForRole:
@@ -129,18 +129,20 @@ class ToolsForRole:
         self.server = server
 
     async def __call__(self, ctx: ServerRequestContext[Any, Any], call_next: CallNext) -> HandlerResult:
+        # Results reach middleware already in wire form (a dict), not as a ListToolsResult.
         result = await call_next(ctx)
-        if ctx.method != "tools/list" or not isinstance(result, ListToolsResult):
+        if ctx.method != "tools/list" or not isinstance(result, dict) or self._is_steward(ctx):
             return result
+        tools = [t for t in result.get("tools", []) if not (isinstance(t, dict) and t.get("name") in STEWARD_TOOLS)]
+        return {**result, "tools": tools}
+
+    def _is_steward(self, ctx: ServerRequestContext[Any, Any]) -> bool:
         request = ctx.request
         principal = getattr(getattr(request, "state", None), PRINCIPAL_STATE, None) if request is not None else None
         principal = principal or getattr(self.server, "stdio_principal", None)
-        steward = isinstance(principal, Principal) and (
+        return isinstance(principal, Principal) and (
             principal.is_admin or bool(principal.agent and principal.agent.is_manager)
         )
-        if steward:
-            return result
-        return result.model_copy(update={"tools": [t for t in result.tools if t.name not in STEWARD_TOOLS]})
 
 
 ToolRegistrar = Callable[[MCPServer, Hub], None]
