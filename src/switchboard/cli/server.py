@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import logging
 import sys
+from collections.abc import Awaitable, Callable
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, TypeVar
 
 import anyio
 import typer
@@ -19,6 +20,8 @@ from switchboard.config import Settings
 from switchboard.errors import SwitchboardError
 from switchboard.hub import Hub
 from switchboard.storage.migrate import current_revision
+
+T = TypeVar("T")
 
 DatabaseOption = Annotated[
     str | None,
@@ -54,7 +57,7 @@ def serve(
     """Run the hub: migrate the database, make sure there is an admin key, and serve REST and MCP."""
     settings = Settings().with_overrides(host=host, port=port, database_url=database, data_dir=data_dir)
     _log_to_stderr(log_level)
-    anyio.run(_serve, settings, log_level.value, as_json)
+    _run(_serve, settings, log_level.value, as_json)
 
 
 async def _serve(settings: Settings, log_level: str, as_json: bool) -> None:
@@ -88,7 +91,7 @@ def migrate(database: DatabaseOption = None, data_dir: DataDirOption = None, as_
     """Apply the schema migrations and print the revision the database is at."""
     settings = Settings().with_overrides(database_url=database, data_dir=data_dir)
     _log_to_stderr("warning")
-    revision = anyio.run(_migrate, settings)
+    revision = _run(_migrate, settings)
     if as_json:
         print_json({"revision": revision})
     else:
@@ -116,11 +119,7 @@ def mcp(
         raise typer.BadParameter("pass the agent's key with --key or SWITCHBOARD_KEY", param_hint="--key")
     settings = Settings().with_overrides(database_url=database, data_dir=data_dir)
     _log_to_stderr("warning")
-    try:
-        anyio.run(_mcp, settings, key)
-    except SwitchboardError as exc:
-        errors.print(f"error: {exc.message}", markup=False)
-        raise typer.Exit(EXIT_REFUSED) from exc
+    _run(_mcp, settings, key)
 
 
 async def _mcp(settings: Settings, key: str) -> None:
@@ -130,6 +129,15 @@ async def _mcp(settings: Settings, key: str) -> None:
         await serve_stdio(hub, key)
     finally:
         await hub.close()
+
+
+def _run(main: Callable[..., Awaitable[T]], *args: object) -> T:
+    """Run the hub's async code; a refusal (bad key, database down) is one line on stderr and exit code 1."""
+    try:
+        return anyio.run(main, *args)
+    except SwitchboardError as exc:
+        errors.print(f"error: {exc.message}", markup=False)
+        raise typer.Exit(EXIT_REFUSED) from exc
 
 
 def _log_to_stderr(level: str) -> None:
