@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
 import secrets
 import socket
 import stat
+import subprocess
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -20,7 +22,7 @@ from typer.testing import CliRunner, Result
 from switchboard.cli import app
 from switchboard.storage.migrate import head_revision
 from tests.api.mcp_client import payload
-from tests.live_hub import BACKEND_PARAMS, LiveHub, live_hub_for
+from tests.live_hub import BACKEND_PARAMS, LiveHub, live_hub_for, serving
 
 
 @pytest.fixture(scope="module", params=BACKEND_PARAMS)
@@ -189,3 +191,22 @@ def socket_that_refuses() -> Iterator[str]:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         yield f"http://127.0.0.1:{sock.getsockname()[1]}"
+
+
+def test_mcp_with_a_bad_key_exits_with_1_and_writes_nothing_to_stdout(tmp_path: Path) -> None:
+    command = [sys.executable, "-m", "switchboard", "mcp", "--key", "sb_unknown", "--data-dir", str(tmp_path)]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SWITCHBOARD_")}
+    result = subprocess.run(command, input="", capture_output=True, text=True, timeout=60, env=env)
+    assert (result.returncode, result.stdout) == (1, "")
+    assert "unknown API key" in result.stderr
+
+
+def test_serve_prints_the_admin_key_only_when_it_creates_it(tmp_path: Path) -> None:
+    with serving(tmp_path, None, "sqlite") as hub:
+        first = (tmp_path / "hub.log").read_text()
+    assert f"admin key file: {hub.data_dir / 'admin.key'}" in first
+    assert hub.admin_key in first
+    with serving(tmp_path, None, "sqlite"):
+        second = (tmp_path / "hub.log").read_text()
+    assert "admin key file:" in second
+    assert hub.admin_key not in second
