@@ -11,6 +11,8 @@ BATCH_MAX_TASKS = 1000
 REQUEST_BODY_MAX_BYTES = 2 * 1024 * 1024
 SHORT_TEXT_MAX_CHARS = 500
 TAGS_MAX = 50
+# Ids are 32-bit integers in PostgreSQL; a larger one names nothing and must not reach a query.
+ID_MAX = 2**31 - 1
 
 
 def check_chars(field: str, value: str | None, limit: int) -> None:

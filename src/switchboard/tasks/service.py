@@ -16,6 +16,7 @@ from switchboard.clock import Clock
 from switchboard.errors import Conflict, Forbidden, InvalidInput
 from switchboard.limits import (
     BATCH_MAX_TASKS,
+    ID_MAX,
     SHORT_TEXT_MAX_CHARS,
     TAGS_MAX,
     TITLE_MAX_CHARS,
@@ -45,6 +46,7 @@ from switchboard.teams.targets import resolve_target
 T = records.T
 D = records.D
 MAX_PAGE = 500
+TASK_TYPE_MAX_CHARS = 50  # the column's width: longer would fail in PostgreSQL and be kept whole by SQLite
 
 
 @dataclass(frozen=True)
@@ -193,6 +195,7 @@ class TaskService:
         if not draft.title.strip():
             raise InvalidInput("title is required", field="title", item=index)
         check_bytes("instructions", draft.instructions)
+        check_chars("task_type", draft.task_type, TASK_TYPE_MAX_CHARS)
         _check_tags(draft.tags)
         lease = draft.lease_seconds or team.settings.lease_seconds
         if not 10 <= lease <= 7 * 86400:
@@ -501,6 +504,8 @@ def _validated_changes(changes: dict[str, Any]) -> dict[str, Any]:
         if values["instructions"] is None:
             raise InvalidInput("instructions cannot be null; send an empty string to clear them", field="instructions")
         check_bytes("instructions", values["instructions"])
+    if "task_type" in values:
+        check_chars("task_type", values["task_type"], TASK_TYPE_MAX_CHARS)
     if "current_action" in values:
         check_chars("current_action", values["current_action"], SHORT_TEXT_MAX_CHARS)
     if "priority" in values:
@@ -557,11 +562,17 @@ def _is_ref(value: int | str, refs: dict[str, int]) -> bool:
 
 def _as_id(value: int | str) -> int:
     if isinstance(value, int):
-        return value
+        return _in_id_range(value)
     text = value.strip().lstrip("#")
     if not text.isdigit():
         raise InvalidInput(f"{value!r} is not a task id", value=value)
-    return int(text)
+    return _in_id_range(int(text))
+
+
+def _in_id_range(task_id: int) -> int:
+    if not 0 < task_id <= ID_MAX:
+        raise InvalidInput(f"unknown task {task_id}: no such task in this team", unknown=[task_id])
+    return task_id
 
 
 def _ref_label(value: int | str) -> str:

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from switchboard.clock import Clock
 from switchboard.errors import Conflict, InvalidInput, NotFound
+from switchboard.limits import ID_MAX, check_chars
 from switchboard.storage import Database
 from switchboard.storage import schema as s
 from switchboard.teams.access import ensure_team_visible, require_admin, require_manager
@@ -35,6 +36,9 @@ GROUPS_BY_ROLE = {
 OFFLINE_AFTER_SECONDS = 600
 SLUG_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{0,99}$")
 CLAIMED = "claimed"
+# The columns' widths: longer values would fail in PostgreSQL and be kept whole by SQLite.
+ROLE_MAX_CHARS = 50
+MODEL_MAX_CHARS = 200
 
 
 class TeamService:
@@ -184,8 +188,9 @@ class TeamService:
                 name=name,
             )
         role = (role or "engineer").strip()
-        if not NAME_PATTERN.match(role):
-            raise InvalidInput(f"invalid role {role!r}", role=role)
+        if not NAME_PATTERN.match(role) or len(role) > ROLE_MAX_CHARS:
+            raise InvalidInput(f"invalid role {role!r}: a word of at most {ROLE_MAX_CHARS} characters", role=role)
+        check_chars("model", model, MODEL_MAX_CHARS)
         config = dict(config or {})
         description = description or config.get("description")
         exists = await conn.scalar(
@@ -241,6 +246,8 @@ class TeamService:
 
     async def find_agent(self, conn: AsyncConnection, team_id: int, name_or_id: str | int) -> Agent | None:
         text = str(name_or_id)
+        if text.isdigit() and int(text) > ID_MAX:
+            return None
         column = s.agents.c.id if text.isdigit() else s.agents.c.name
         value: Any = int(text) if text.isdigit() else text
         agent_id = await conn.scalar(sa.select(s.agents.c.id).where(s.agents.c.team_id == team_id, column == value))

@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from switchboard.errors import InvalidInput
+from switchboard.limits import ID_MAX
 from switchboard.storage import schema as s
 from switchboard.teams.models import Agent, Target, TargetKind
 
@@ -32,7 +33,7 @@ async def resolve_target(conn: AsyncConnection, team_id: int, raw: str | int | N
             raise InvalidInput(f"unknown target {text!r}: no agent in this team has role {role!r}", target=text)
         return Target(TargetKind.ROLE, role)
     agent_query = sa.select(s.agents.c.id, s.agents.c.name).where(s.agents.c.team_id == team_id)
-    if text.isdigit():
+    if text.isdigit() and int(text) <= ID_MAX:
         agent_query = agent_query.where(s.agents.c.id == int(text))
     else:
         agent_query = agent_query.where(s.agents.c.name == text)
