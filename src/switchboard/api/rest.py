@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter
 
-from switchboard.api.auth import request_principal
+from switchboard.api import rest_tasks, rest_teams
+from switchboard.api.dependencies import Caller
 from switchboard.api.shapes import principal_json
-from switchboard.teams.models import Principal
 
 router = APIRouter(prefix="/api/v1")
-Caller = Annotated[Principal, Depends(request_principal)]
 
 
-@router.get("/whoami", tags=["identity"])
+@router.get("/whoami", status_code=200, tags=["identity"])
 async def whoami(principal: Caller) -> dict[str, Any]:
     """Who the key in the Authorization header belongs to."""
     return principal_json(principal)
+
+
+router.include_router(rest_teams.router)
+router.include_router(rest_tasks.router)
