@@ -288,3 +288,14 @@ async def test_values_wider_than_their_columns_are_refused_with_413(http: httpx.
         f"{API}/teams/{world.team.id}/agents", json={"name": "wide", "role": "r" * 51}, headers=headers
     )
     error_of(role, 422, "invalid_input")
+
+
+async def test_usage_beyond_any_real_report_is_refused_with_422(http: httpx.AsyncClient, world: World) -> None:
+    builder = await world.agent("builder")
+    task = await new_task(http, world.admin_key, world.team.id)
+    await ok(http, "POST", f"/tasks/{task['id']}/claim", builder.key)
+    response = await http.post(
+        f"{API}/tasks/{task['id']}/complete", json={"tokens_in": 2**63}, headers=auth(builder.key)
+    )
+    error_of(response, 422, "invalid_input")
+    assert (await ok(http, "GET", f"/tasks/{task['id']}", builder.key))["status"] == "claimed"

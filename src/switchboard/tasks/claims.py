@@ -19,6 +19,9 @@ from switchboard.teams.targets import admitting_clause, target_admits, target_fr
 
 T = records.T
 SWEEP_BATCH = 500
+# Far above any real report, and far below the 64-bit counters they are added to.
+TOKENS_MAX = 10**12
+COST_MAX_USD = 10.0**9
 
 
 class ClaimService:
@@ -264,4 +267,6 @@ def _claimer(principal: Principal) -> Agent:
 def _check_usage(usage: Usage) -> None:
     if usage.tokens_in < 0 or usage.tokens_out < 0 or usage.cost_usd < 0:
         raise InvalidInput("usage figures cannot be negative")
+    if max(usage.tokens_in, usage.tokens_out) > TOKENS_MAX or usage.cost_usd > COST_MAX_USD:
+        raise InvalidInput(f"usage figures are capped at {TOKENS_MAX} tokens and {COST_MAX_USD} USD per report")
     check_chars("model", usage.model, 200)
