@@ -1,8 +1,8 @@
 import httpx
-from tests.api.mcp_client import mcp_client, payload
-from tests.conftest import World, auth
 
 from switchboard.api.app import HubApp
+from tests.api.mcp_client import mcp_client, payload
+from tests.conftest import World, auth
 
 
 async def test_whoami_over_rest_names_the_agent_behind_the_key(http: httpx.AsyncClient, world: World) -> None:
