@@ -149,6 +149,7 @@ class TaskService:
         ids = [r.id for r in inserted]
         by_ref = {ref: ids[i] for ref, i in refs.items()}
         await self._link_batch(conn, drafts, ids, by_ref)
+        await self._name_batch_dependencies(conn, drafts, rows, ids, by_ref, existing)
         await records.append_events(
             conn,
             team.id,
@@ -257,6 +258,32 @@ class TaskService:
         if parents:
             await conn.execute(
                 T.update().where(T.c.id == sa.bindparam("child")).values(parent_id=sa.bindparam("parent")), parents
+            )
+
+    async def _name_batch_dependencies(
+        self,
+        conn: AsyncConnection,
+        drafts: Sequence[TaskDraft],
+        rows: list[dict[str, Any]],
+        ids: list[int],
+        by_ref: dict[str, int],
+        existing: dict[int, str],
+    ) -> None:
+        """Blocked reasons name batch items by the ids they just got, not by their refs."""
+        updates = []
+        for index, draft in enumerate(drafts):
+            reason = rows[index]["blocked_reason"]
+            if not reason or not reason.startswith("waiting") or not any(_is_ref(d, by_ref) for d in draft.depends_on):
+                continue
+            unfinished = [
+                f"#{by_ref[str(d)]}" if _is_ref(d, by_ref) else f"#{_as_id(d)}"
+                for d in draft.depends_on
+                if _is_ref(d, by_ref) or existing[_as_id(d)] != TaskStatus.DONE.value
+            ]
+            updates.append({"task": ids[index], "reason": _waiting_reason(unfinished, [])})
+        if updates:
+            await conn.execute(
+                T.update().where(T.c.id == sa.bindparam("task")).values(blocked_reason=sa.bindparam("reason")), updates
             )
 
     # -- reading ------------------------------------------------------------------------------------------------
