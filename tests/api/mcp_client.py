@@ -64,13 +64,14 @@ async def refused_connection(app: HubApp, key: str) -> list[MCPError]:
             async with mcp_client(app, key) as client:
                 await client.call_tool("whoami", {})
     except Exception as exc:
-        errors = [e for e in _leaves(exc) if isinstance(e, MCPError)]
+        errors = protocol_errors(exc)
         assert errors, f"expected the server to refuse the connection, got {exc!r}"
         return errors
     raise AssertionError("the call went through")
 
 
-def _leaves(exc: BaseException) -> list[BaseException]:
+def protocol_errors(exc: BaseException) -> list[MCPError]:
+    """The MCP errors inside what the client raised (it wraps them in exception groups)."""
     if isinstance(exc, BaseExceptionGroup):
-        return [leaf for inner in exc.exceptions for leaf in _leaves(inner)]
-    return [exc]
+        return [leaf for inner in exc.exceptions for leaf in protocol_errors(inner)]
+    return [exc] if isinstance(exc, MCPError) else []
