@@ -84,12 +84,13 @@ async def test_get_tasks_filters_and_pages_with_a_cursor(app: HubApp, world: Wor
         second = await call(client, "get_tasks", {"target": "builder", "limit": 2, "cursor": first["next_cursor"]})
         third = await call(client, "get_tasks", {"target": "builder", "limit": 2, "cursor": second["next_cursor"]})
         high = await call(client, "get_tasks", {"priority": "high"})
+        numeric = await call(client, "get_tasks", {"priority": 2})
         bugs = await call(client, "get_tasks", {"taskType": "bug"})
         tagged = await call(client, "get_tasks", {"tag": "n1"})
         ready = await call(client, "get_tasks", {"status": ["ready", "claimed"]})
     assert [t["title"] for t in first["items"] + second["items"] + third["items"]] == [f"job {n}" for n in range(5)]
     assert third["next_cursor"] is None
-    assert [t["title"] for t in high["items"]] == ["other"]
+    assert [t["title"] for t in high["items"]] == [t["title"] for t in numeric["items"]] == ["other"]
     assert [t["title"] for t in bugs["items"]] == ["other"]
     assert [t["title"] for t in tagged["items"]] == ["job 1", "job 3"]
     assert len(ready["items"]) == 6

@@ -32,7 +32,8 @@ Instructions = Annotated[
 ]
 Description = Annotated[str | None, Field(description="Another name for `instructions`.")]
 PriorityName = Annotated[
-    str | None, Field(description="low, normal (or medium), high or critical. Higher priority is claimed first.")
+    str | int | None,
+    Field(description="low, normal (or medium), high or critical (or 0-3). Higher priority is claimed first."),
 ]
 TargetName = Annotated[
     str | int | None,
@@ -220,7 +221,8 @@ def _register_reading(server: MCPServer, hub: Hub) -> None:
         team_id: TeamId = None,
     ) -> CallToolResult:
         async def run() -> dict[str, Any]:
-            filters = TaskFilters(status, target, holder, priority, parent_id, task_type, tag, created_by)
+            wanted = None if priority is None else str(priority)
+            filters = TaskFilters(status, target, holder, wanted, parent_id, task_type, tag, created_by)
             page = await hub.tasks.list_tasks(principal_of(ctx), filters, team_id, limit, cursor)
             return {"items": [t.to_json() for t in page.items], "next_cursor": page.next_cursor}
 
