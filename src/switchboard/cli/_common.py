@@ -75,6 +75,14 @@ def say(text: str) -> None:
     console.print(text, markup=False, soft_wrap=True)
 
 
+def report(answer: Any, as_json: bool, line: str) -> None:
+    """The raw answer with `--json`, else one line for a person."""
+    if as_json:
+        print_json(answer)
+    else:
+        say(line)
+
+
 def table(title: str | None, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
     grid = Table(title=title, title_justify="left")
     for column in columns:

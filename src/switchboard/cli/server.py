@@ -15,7 +15,7 @@ import uvicorn
 
 from switchboard.api.app import create_app
 from switchboard.api.mcp import serve_stdio
-from switchboard.cli._common import EXIT_REFUSED, JsonOption, errors, print_json, say
+from switchboard.cli._common import EXIT_REFUSED, JsonOption, errors, print_json, report, say
 from switchboard.config import Settings
 from switchboard.errors import SwitchboardError
 from switchboard.hub import Hub
@@ -92,10 +92,7 @@ def migrate(database: DatabaseOption = None, data_dir: DataDirOption = None, as_
     settings = Settings().with_overrides(database_url=database, data_dir=data_dir)
     _log_to_stderr("warning")
     revision = _run(_migrate, settings)
-    if as_json:
-        print_json({"revision": revision})
-    else:
-        say(f"database at revision {revision}")
+    report({"revision": revision}, as_json, f"database at revision {revision}")
 
 
 async def _migrate(settings: Settings) -> str | None:

@@ -14,6 +14,7 @@ from switchboard.cli._common import (
     UrlOption,
     hub_session,
     print_json,
+    report,
     resolve_team,
     say,
     table,
@@ -64,10 +65,7 @@ def task_create(
     body.update({k: v for k, v in optional.items() if v is not None})
     with hub_session(url, key) as client:
         answer = client.post(f"/teams/{resolve_team(client, team)}/tasks", body)
-    if as_json:
-        print_json(answer)
-    else:
-        say(f"created task {_line(answer)}")
+    report(answer, as_json, f"created task {_line(answer)}")
 
 
 @task_app.command("list")
@@ -122,10 +120,7 @@ def task_claim(
     """Claim a task for the agent whose key you use."""
     with hub_session(url, key) as client:
         answer = client.post(f"/tasks/{task_id}/claim")
-    if as_json:
-        print_json(answer)
-    else:
-        say(f"claimed {_line(_task_of(answer))}")
+    report(answer, as_json, f"claimed {_line(_task_of(answer))}")
 
 
 @task_app.command("claim-next")
@@ -160,10 +155,7 @@ def task_complete(
         body["result"] = result
     with hub_session(url, key) as client:
         answer = client.post(f"/tasks/{task_id}/complete", body)
-    if as_json:
-        print_json(answer)
-    else:
-        say(f"completed {_line(_task_of(answer))}")
+    report(answer, as_json, f"completed {_line(_task_of(answer))}")
 
 
 @task_app.command("events")

@@ -17,6 +17,7 @@ from switchboard.cli._common import (
     UrlOption,
     hub_session,
     print_json,
+    report,
     resolve_team,
     say,
     table,
@@ -152,10 +153,7 @@ def agent_create(
         body["groups"] = groups
     with hub_session(url, key) as client:
         answer = client.post(f"/teams/{resolve_team(client, team)}/agents", body)
-    if as_json:
-        print_json(answer)
-    else:
-        say(f"created agent {answer['name']} (id {answer['id']}, role {answer['role']})")
+    report(answer, as_json, f"created agent {answer['name']} (id {answer['id']}, role {answer['role']})")
 
 
 # -- key --------------------------------------------------------------------------------------------------------
@@ -224,7 +222,4 @@ def key_revoke(
     """Revoke a key: it stops working at once."""
     with hub_session(url, key) as client:
         answer = client.post(f"/keys/{key_id}/revoke")
-    if as_json:
-        print_json(answer)
-    else:
-        say(f"key {key_id} revoked")
+    report(answer, as_json, f"key {key_id} revoked")
