@@ -14,7 +14,12 @@ import sqlalchemy as sa
 from switchboard.clock import Clock, system_clock
 from switchboard.config import Settings
 from switchboard.errors import SwitchboardError
+from switchboard.messages.service import MessageService
+from switchboard.presence.service import SessionService
+from switchboard.questions.service import QuestionService
 from switchboard.ratelimit import RateLimiter
+from switchboard.sprints.service import SprintService
+from switchboard.state.service import ProgramStateService
 from switchboard.storage import Database
 from switchboard.storage import schema as s
 from switchboard.storage.migrate import upgrade
@@ -22,6 +27,7 @@ from switchboard.tasks.claims import ClaimService
 from switchboard.tasks.service import TaskService
 from switchboard.teams.keys import KeyService
 from switchboard.teams.service import TeamService
+from switchboard.usage.service import UsageService
 
 log = logging.getLogger("switchboard")
 
@@ -37,6 +43,12 @@ class Hub:
         self.keys = KeyService(self.db, clock, self.teams)
         self.tasks = TaskService(self.db, clock, self.teams)
         self.claims = ClaimService(self.db, clock)
+        self.messages = MessageService(self.db, clock, self.teams)
+        self.sprints = SprintService(self.db, clock, self.teams, self.tasks, self.claims)
+        self.states = ProgramStateService(self.db, clock, self.teams)
+        self.questions = QuestionService(self.db, clock, self.teams)
+        self.usage = UsageService(self.db, clock, self.teams)
+        self.sessions = SessionService(self.db, clock, self.teams)
         self.rate_limiter = RateLimiter(settings.rate_per_second, settings.rate_burst)
 
     async def migrate(self) -> None:
@@ -65,15 +77,29 @@ class Hub:
         return issued.plaintext
 
     async def run_periodic(self) -> None:
-        """Hub housekeeping until cancelled: the lease sweep."""
+        """Hub housekeeping until cancelled: the lease sweep, question expiry, closing silent sessions."""
         while True:
             await anyio.sleep(self.settings.sweep_interval_seconds)
-            try:
-                swept = await self.claims.sweep_expired_leases()
-                if swept.returned or swept.failed:
-                    log.info("lease sweep: %d returned to ready, %d failed", len(swept.returned), len(swept.failed))
-            except SwitchboardError as exc:
-                log.warning("lease sweep skipped: %s", exc.message)
+            await self.housekeeping()
+
+    async def housekeeping(self) -> None:
+        """One round of periodic work; a job that fails is logged and retried next round."""
+        try:
+            swept = await self.claims.sweep_expired_leases()
+            if swept.returned or swept.failed:
+                log.info("lease sweep: %d returned to ready, %d failed", len(swept.returned), len(swept.failed))
+        except SwitchboardError as exc:
+            log.warning("lease sweep skipped: %s", exc.message)
+        try:
+            if expired := await self.questions.expire_due():
+                log.info("%d unanswered question(s) expired", expired)
+        except SwitchboardError as exc:
+            log.warning("question expiry skipped: %s", exc.message)
+        try:
+            if closed := await self.sessions.close_silent():
+                log.info("%d silent session(s) closed", closed)
+        except SwitchboardError as exc:
+            log.warning("closing silent sessions skipped: %s", exc.message)
 
     async def close(self) -> None:
         await self.db.dispose()

@@ -7,8 +7,13 @@ from mcp_types import CallToolResult
 
 from switchboard.api.mcp import READ_ONLY, answer, principal_of
 from switchboard.api.mcp_claims import register_claim_tools
+from switchboard.api.mcp_messages import register_messages_tools
+from switchboard.api.mcp_questions import register_questions_tools
+from switchboard.api.mcp_sprints import register_sprints_tools
+from switchboard.api.mcp_state import register_state_tools
 from switchboard.api.mcp_tasks import register_task_tools
 from switchboard.api.mcp_teams import register_team_tools
+from switchboard.api.mcp_usage import register_usage_tools
 from switchboard.api.shapes import principal_json
 from switchboard.hub import Hub
 
@@ -31,3 +36,8 @@ def register_all(server: MCPServer, hub: Hub) -> None:
     register_task_tools(server, hub)
     register_claim_tools(server, hub)
     register_team_tools(server, hub)
+    register_messages_tools(server, hub)
+    register_sprints_tools(server, hub)
+    register_state_tools(server, hub)
+    register_questions_tools(server, hub)
+    register_usage_tools(server, hub)

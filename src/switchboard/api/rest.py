@@ -6,7 +6,15 @@ from typing import Any
 
 from fastapi import APIRouter
 
-from switchboard.api import rest_tasks, rest_teams
+from switchboard.api import (
+    rest_messages,
+    rest_questions,
+    rest_sprints,
+    rest_state,
+    rest_tasks,
+    rest_teams,
+    rest_usage,
+)
 from switchboard.api.dependencies import Caller
 from switchboard.api.shapes import principal_json
 
@@ -21,3 +29,8 @@ async def whoami(principal: Caller) -> dict[str, Any]:
 
 router.include_router(rest_teams.router)
 router.include_router(rest_tasks.router)
+router.include_router(rest_messages.router)
+router.include_router(rest_sprints.router)
+router.include_router(rest_state.router)
+router.include_router(rest_questions.router)
+router.include_router(rest_usage.router)

@@ -186,3 +186,170 @@ idempotency_keys = sa.Table(
     sa.Column("response", JSONType, nullable=False),
     sa.Column("created_at", UTCDateTime, nullable=False),
 )
+
+# -- messages: one row per message, one delivery per recipient (each with its own read state) -----------------
+
+messages = sa.Table(
+    "messages",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("team_id", sa.Integer, sa.ForeignKey("teams.id"), nullable=False),
+    # A person (admin key) sends with no agent; `sender` is how the message names its sender either way.
+    sa.Column("sender_agent_id", sa.Integer, sa.ForeignKey("agents.id"), nullable=True),
+    sa.Column("sender", sa.String(120), nullable=False),
+    sa.Column("target_kind", sa.String(10), nullable=False),
+    sa.Column("target_name", sa.String(100), nullable=True),
+    sa.Column("target_agent_id", sa.Integer, sa.ForeignKey("agents.id"), nullable=True),
+    sa.Column("message_type", sa.String(20), nullable=False),
+    sa.Column("priority", sa.SmallInteger, nullable=False),
+    sa.Column("body", sa.Text, nullable=False),
+    sa.Column("thread_id", sa.Integer, nullable=True),
+    sa.Column("reply_to", sa.Integer, nullable=True),
+    sa.Column("task_id", sa.Integer, nullable=True),
+    sa.Column("recipient_count", sa.Integer, nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Index(None, "team_id", "id"),
+    sa.Index(None, "sender_agent_id", "id"),
+    sa.Index(None, "thread_id"),
+)
+
+message_deliveries = sa.Table(
+    "message_deliveries",
+    metadata,
+    sa.Column("message_id", sa.Integer, sa.ForeignKey("messages.id"), primary_key=True),
+    sa.Column("agent_id", sa.Integer, sa.ForeignKey("agents.id"), primary_key=True),
+    # Copied from the message so that an inbox is read in index order: unread first, high priority first.
+    sa.Column("priority", sa.SmallInteger, nullable=False),
+    sa.Column("read_at", UTCDateTime, nullable=True),
+    sa.Index("ix_message_deliveries_inbox", "agent_id", "read_at", sa.text("priority DESC"), "message_id"),
+)
+
+# -- sprints: each story is a task; the story ids the caller chose are kept here -------------------------------
+
+sprints = sa.Table(
+    "sprints",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("team_id", sa.Integer, sa.ForeignKey("teams.id"), nullable=False),
+    sa.Column("project_name", sa.String(200), nullable=False),
+    sa.Column("branch", sa.String(200), nullable=True),
+    sa.Column("description", sa.Text, nullable=True),
+    sa.Column("status", sa.String(20), nullable=False),
+    sa.Column("created_by", sa.String(120), nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("completed_at", UTCDateTime, nullable=True),
+    sa.Index(None, "team_id", "id"),
+)
+
+sprint_stories = sa.Table(
+    "sprint_stories",
+    metadata,
+    sa.Column("sprint_id", sa.Integer, sa.ForeignKey("sprints.id"), primary_key=True),
+    sa.Column("story_id", sa.String(100), primary_key=True),
+    sa.Column("task_id", sa.Integer, sa.ForeignKey("tasks.id"), nullable=False, unique=True),
+    sa.Column("wave", sa.Integer, nullable=False),
+    # The story ids this story depends on, as the caller gave them (the tasks' dependencies hold them too).
+    sa.Column("dependencies", JSONType, nullable=False),
+    sa.Column("position", sa.Integer, nullable=False),
+)
+
+# -- program state: one JSON document per agent, every version kept --------------------------------------------
+
+program_states = sa.Table(
+    "program_states",
+    metadata,
+    sa.Column("agent_id", sa.Integer, sa.ForeignKey("agents.id"), primary_key=True),
+    sa.Column("team_id", sa.Integer, sa.ForeignKey("teams.id"), nullable=False),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("state", JSONType, nullable=False),
+    sa.Column("updated_by", sa.String(120), nullable=False),
+    sa.Column("updated_at", UTCDateTime, nullable=False),
+)
+
+program_state_versions = sa.Table(
+    "program_state_versions",
+    metadata,
+    sa.Column("agent_id", sa.Integer, sa.ForeignKey("agents.id"), primary_key=True),
+    sa.Column("version", sa.Integer, primary_key=True),
+    sa.Column("state", JSONType, nullable=False),
+    sa.Column("mode", sa.String(10), nullable=False),
+    sa.Column("updated_by", sa.String(120), nullable=False),
+    sa.Column("updated_at", UTCDateTime, nullable=False),
+)
+
+# -- people in the loop: questions agents ask, alerts they raise ------------------------------------------------
+
+questions = sa.Table(
+    "questions",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("team_id", sa.Integer, sa.ForeignKey("teams.id"), nullable=False),
+    sa.Column("agent_id", sa.Integer, sa.ForeignKey("agents.id"), nullable=True),
+    sa.Column("asked_by", sa.String(120), nullable=False),
+    sa.Column("task_id", sa.Integer, sa.ForeignKey("tasks.id"), nullable=True),
+    sa.Column("question", sa.Text, nullable=False),
+    sa.Column("options", JSONType, nullable=True),
+    sa.Column("kind", sa.String(20), nullable=False),
+    sa.Column("status", sa.String(20), nullable=False),
+    sa.Column("answer", sa.Text, nullable=True),
+    sa.Column("answered_by", sa.String(120), nullable=True),
+    sa.Column("answered_at", UTCDateTime, nullable=True),
+    sa.Column("expires_at", UTCDateTime, nullable=True),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Index(None, "team_id", "status", "id"),
+    sa.Index(None, "status", "expires_at"),
+)
+
+alerts = sa.Table(
+    "alerts",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("team_id", sa.Integer, sa.ForeignKey("teams.id"), nullable=False),
+    sa.Column("agent_id", sa.Integer, sa.ForeignKey("agents.id"), nullable=True),
+    sa.Column("raised_by", sa.String(120), nullable=False),
+    sa.Column("message", sa.Text, nullable=False),
+    sa.Column("priority", sa.String(20), nullable=False),
+    sa.Column("task_id", sa.Integer, nullable=True),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("acknowledged_at", UTCDateTime, nullable=True),
+    sa.Column("acknowledged_by", sa.String(120), nullable=True),
+    sa.Index(None, "team_id", "id"),
+)
+
+# -- usage and presence: the cost ledger, and agents' working sessions -----------------------------------------
+
+usage_records = sa.Table(
+    "usage_records",
+    metadata,
+    sa.Column("id", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True, autoincrement=True),
+    sa.Column("team_id", sa.Integer, sa.ForeignKey("teams.id"), nullable=False),
+    sa.Column("agent_id", sa.Integer, sa.ForeignKey("agents.id"), nullable=True),
+    sa.Column("task_id", sa.Integer, sa.ForeignKey("tasks.id"), nullable=True),
+    sa.Column("source", sa.String(20), nullable=False),
+    sa.Column("tokens_in", sa.BigInteger, nullable=False),
+    sa.Column("tokens_out", sa.BigInteger, nullable=False),
+    sa.Column("cost_usd", sa.Float, nullable=False),
+    sa.Column("model", sa.String(200), nullable=True),
+    sa.Column("at", UTCDateTime, nullable=False),
+    sa.Index(None, "team_id", "at"),
+    sa.Index(None, "agent_id", "at"),
+    sa.Index(None, "task_id"),
+)
+
+agent_sessions = sa.Table(
+    "agent_sessions",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("team_id", sa.Integer, sa.ForeignKey("teams.id"), nullable=False),
+    sa.Column("agent_id", sa.Integer, sa.ForeignKey("agents.id"), nullable=False),
+    sa.Column("session_key", sa.String(200), nullable=False),
+    sa.Column("status", sa.String(20), nullable=False),
+    sa.Column("progress", sa.SmallInteger, nullable=True),
+    sa.Column("current_action", sa.String(500), nullable=True),
+    sa.Column("state", JSONType, nullable=False),
+    sa.Column("started_at", UTCDateTime, nullable=False),
+    sa.Column("updated_at", UTCDateTime, nullable=False),
+    sa.Column("ended_at", UTCDateTime, nullable=True),
+    sa.UniqueConstraint("agent_id", "session_key"),
+    sa.Index(None, "team_id", "ended_at"),
+)

@@ -1,0 +1,11 @@
+"""MCP tools: questions."""
+
+from __future__ import annotations
+
+from mcp.server.mcpserver import MCPServer
+
+from switchboard.hub import Hub
+
+
+def register_questions_tools(server: MCPServer, hub: Hub) -> None:
+    pass

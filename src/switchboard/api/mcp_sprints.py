@@ -1,0 +1,11 @@
+"""MCP tools: sprints."""
+
+from __future__ import annotations
+
+from mcp.server.mcpserver import MCPServer
+
+from switchboard.hub import Hub
+
+
+def register_sprints_tools(server: MCPServer, hub: Hub) -> None:
+    pass

@@ -1,0 +1,7 @@
+"""REST routes: sprints."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+router = APIRouter()

@@ -1,0 +1,7 @@
+"""REST routes: state."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+router = APIRouter()

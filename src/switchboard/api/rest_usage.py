@@ -1,0 +1,7 @@
+"""REST routes: usage."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+router = APIRouter()

@@ -1,0 +1,1 @@
+"""People in the loop: questions agents ask them, and alerts agents raise."""

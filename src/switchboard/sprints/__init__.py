@@ -1,0 +1,1 @@
+"""Sprints: stories in waves, each story a task."""

@@ -1,0 +1,1 @@
+"""Program state: a versioned JSON document per agent that outlives its sessions."""
