@@ -47,9 +47,7 @@ async def test_a_heartbeat_without_a_task_marks_the_agent_alive(world: World, cl
     assert await status_of(world, "builder") == AgentStatus.IDLE
 
 
-async def test_a_heartbeat_on_a_task_renews_the_lease_and_marks_the_agent_alive(
-    world: World, clock: FakeClock
-) -> None:
+async def test_a_heartbeat_on_a_task_renews_the_lease_and_marks_the_agent_alive(world: World, clock: FakeClock) -> None:
     hub = world.hub
     builder = await world.agent("builder")
     task = await hub.tasks.create_task(world.admin, TaskDraft(title="t", lease_seconds=900), world.team.id)

@@ -285,4 +285,3 @@ def _claimer(principal: Principal) -> Agent:
     if principal.agent is None:
         raise Forbidden("only agents claim tasks; an admin key is not an agent")
     return principal.agent
-

@@ -65,9 +65,7 @@ async def ensure_claim_allowed(
         holders = set(
             (
                 await conn.execute(
-                    sa.select(T.c.holder_agent_id)
-                    .where(T.c.team_id == team_id, T.c.status == CLAIMED)
-                    .distinct()
+                    sa.select(T.c.holder_agent_id).where(T.c.team_id == team_id, T.c.status == CLAIMED).distinct()
                 )
             ).scalars()
         )
