@@ -55,6 +55,13 @@ class Conflict(SwitchboardError):
     http_status = 409
 
 
+class LimitExceeded(SwitchboardError):
+    """A team limit (daily cost or concurrent agents) is reached; a manager may raise it in the team's settings."""
+
+    code = "limit_exceeded"
+    http_status = 409
+
+
 class TooLarge(SwitchboardError):
     """A value is larger than the hub accepts."""
 

@@ -66,10 +66,17 @@ def register_claim_tools(server: MCPServer, hub: Hub) -> None:
             "Renew the lease on a task you hold; call it every few minutes during long work (well within "
             "`lease_seconds`). If the lease runs out the task goes back to `ready` for others and your claim is "
             "lost. Returns the task with its new `lease_expires_at`. An error (conflict) means you no longer hold "
-            "the task: stop working on it."
+            "the task: stop working on it. Without `task_id` it only tells the hub you are alive (agents silent "
+            "too long show as offline) and returns {agent, status, active_task_count, last_seen_at}."
         ),
     )
-    async def heartbeat(task_id: TaskId, ctx: Context, attempt: Attempt = None) -> CallToolResult:
+    async def heartbeat(
+        ctx: Context,
+        task_id: Annotated[
+            int | None, Field(description="The task whose lease to renew; leave it out to only mark yourself alive.")
+        ] = None,
+        attempt: Attempt = None,
+    ) -> CallToolResult:
         async def run() -> dict[str, Any]:
             return (await hub.claims.heartbeat(principal_of(ctx), task_id, attempt)).to_json()
 

@@ -45,6 +45,8 @@ class SettingsChanges(BaseModel):
     daily_cost_limit_usd: float | None = None
     max_concurrent_agents: int | None = None
     default_model: str | None = None
+    offline_after_seconds: int | None = None
+    session_timeout_seconds: int | None = None
 
 
 class NewAgent(BaseModel):
@@ -129,7 +131,8 @@ async def get_team(team_id: PathId, principal: Caller, hub: CurrentHub) -> dict[
 
 @router.get("/settings/teams/{team_id}", status_code=200, tags=["teams"])
 async def get_team_settings(team_id: PathId, principal: Caller, hub: CurrentHub) -> dict[str, Any]:
-    """The team with its settings: lease length, attempts, daily cost limit, concurrency cap, default model."""
+    """The team with its settings: lease length, attempts, daily cost limit, concurrency cap, default model,
+    and the presence timeouts (agent offline after, session closed after)."""
     return team_json(await hub.teams.get_team(principal, team_id))
 
 

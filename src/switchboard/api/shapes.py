@@ -29,6 +29,8 @@ def team_json(team: Team) -> dict[str, Any]:
             "daily_cost_limit_usd": s.daily_cost_limit_usd,
             "max_concurrent_agents": s.max_concurrent_agents,
             "default_model": s.default_model,
+            "offline_after_seconds": s.offline_after_seconds,
+            "session_timeout_seconds": s.session_timeout_seconds,
         },
         "created_at": iso(team.created_at),
     }

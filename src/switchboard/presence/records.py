@@ -9,11 +9,13 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from switchboard.errors import InvalidInput
+from switchboard.presence.models import AgentPresence
 from switchboard.storage import schema as s
-from switchboard.teams.models import Agent
+from switchboard.teams.models import Agent, AgentStatus, TeamSettings
 
 SESSION_KEY_MAX = 200
 RUNNING = "running"
+CLAIMED = "claimed"
 
 
 async def mark_alive(conn: AsyncConnection, agent: Agent, now: datetime) -> None:
@@ -47,3 +49,20 @@ async def touch_session(conn: AsyncConnection, agent: Agent, session_key: str, n
     )
     await conn.execute(statement)
     await mark_alive(conn, agent, now)
+
+
+async def presence_of(conn: AsyncConnection, agent: Agent, now: datetime) -> AgentPresence:
+    """The agent's presence as its team's settings judge it."""
+    held = await conn.scalar(
+        sa.select(sa.func.count()).where(s.tasks.c.holder_agent_id == agent.id, s.tasks.c.status == CLAIMED)
+    )
+    row = (
+        await conn.execute(
+            sa.select(s.agents.c.last_seen_at, s.teams.c.settings)
+            .join(s.teams, s.teams.c.id == s.agents.c.team_id)
+            .where(s.agents.c.id == agent.id)
+        )
+    ).one()
+    offline_after = TeamSettings.from_json(row.settings or {}).offline_after_seconds
+    status = AgentStatus.of(held or 0, row.last_seen_at, now, offline_after)
+    return AgentPresence(agent.id, agent.name, status, held or 0, row.last_seen_at)

@@ -9,19 +9,20 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from switchboard.clock import Clock
-from switchboard.errors import Conflict, Forbidden, InvalidInput, NotFound
+from switchboard.errors import Conflict, Forbidden, NotFound
 from switchboard.limits import check_bytes, check_chars
+from switchboard.presence.models import AgentPresence
+from switchboard.presence.records import mark_alive, presence_of
 from switchboard.storage import Database
 from switchboard.tasks import records
 from switchboard.tasks.models import CompletedStatus, SweepResult, Task, TaskStatus, Usage
 from switchboard.teams.models import Agent, Principal
 from switchboard.teams.targets import admitting_clause, target_admits, target_from_row
+from switchboard.usage.budget import ensure_claim_allowed
+from switchboard.usage.ledger import Source, check_usage, is_empty, record_usage, usage_event
 
 T = records.T
 SWEEP_BATCH = 500
-# Far above any real report, and far below the 64-bit counters they are added to.
-TOKENS_MAX = 10**12
-COST_MAX_USD = 10.0**9
 
 
 class ClaimService:
@@ -86,6 +87,7 @@ class ClaimService:
             return await self._take(conn, row, agent, now)
 
     async def _take(self, conn: AsyncConnection, row: Any, agent: Agent, now: datetime) -> Task:
+        await ensure_claim_allowed(conn, row.team_id, agent.id, now, self.db.lock_rows)
         attempt = row.attempt + 1
         await conn.execute(
             T.update()
@@ -102,8 +104,15 @@ class ClaimService:
         await records.append_events(conn, row.team_id, agent.name, now, [(row.id, "claimed", {"attempt": attempt})])
         return await records.require_task(conn, row.id)
 
-    async def heartbeat(self, principal: Principal, task_id: int, attempt: int | None = None) -> Task:
-        """Renew the caller's lease on a task it holds."""
+    async def heartbeat(
+        self, principal: Principal, task_id: int | None = None, attempt: int | None = None
+    ) -> Task | AgentPresence:
+        """Renew the caller's lease on a task it holds, and mark the caller alive.
+
+        Without a task it only marks the agent alive and answers with its presence.
+        """
+        if task_id is None:
+            return await self._mark_alive(principal)
         now = self.clock()
         async with self.db.write() as conn:
             row = await records.load_visible_row(conn, task_id, principal, self.db.lock_rows)
@@ -111,7 +120,17 @@ class ClaimService:
             await conn.execute(
                 T.update().where(T.c.id == task_id).values(lease_expires_at=now + timedelta(seconds=row.lease_seconds))
             )
+            if principal.agent is not None:
+                await mark_alive(conn, principal.agent, now)
             return await records.require_task(conn, task_id)
+
+    async def _mark_alive(self, principal: Principal) -> AgentPresence:
+        if principal.agent is None:
+            raise Forbidden("an admin key is not an agent: only agents send heartbeats")
+        now = self.clock()
+        async with self.db.write() as conn:
+            await mark_alive(conn, principal.agent, now)
+            return await presence_of(conn, principal.agent, now)
 
     async def unclaim_task(
         self, principal: Principal, task_id: int, attempt: int | None = None, reason: str | None = None
@@ -154,7 +173,7 @@ class ClaimService:
         outcome = CompletedStatus.parse(completed_status)
         check_bytes("result", result)
         usage = usage or Usage()
-        _check_usage(usage)
+        check_usage(usage)
         now = self.clock()
         async with self.db.write() as conn:
             row = await records.load_visible_row(conn, task_id, principal, self.db.lock_rows)
@@ -183,6 +202,10 @@ class ClaimService:
             events: list[tuple[int | None, str, dict[str, Any]]] = [
                 (task_id, "completed", {"completed_status": outcome.value, "to": status.value})
             ]
+            if not is_empty(usage):
+                agent_id = principal.agent.id if principal.agent is not None else None
+                await record_usage(conn, row.team_id, agent_id, task_id, Source.COMPLETE_TASK, usage, now)
+                events.append((task_id, "usage_reported", usage_event(usage, Source.COMPLETE_TASK)))
             if status == TaskStatus.DONE:
                 unblocked = await records.unblock_dependents(conn, task_id, now)
                 events.extend((i, "unblocked", {"by": task_id}) for _, i in unblocked)
@@ -262,11 +285,3 @@ def _claimer(principal: Principal) -> Agent:
     if principal.agent is None:
         raise Forbidden("only agents claim tasks; an admin key is not an agent")
     return principal.agent
-
-
-def _check_usage(usage: Usage) -> None:
-    if usage.tokens_in < 0 or usage.tokens_out < 0 or usage.cost_usd < 0:
-        raise InvalidInput("usage figures cannot be negative")
-    if max(usage.tokens_in, usage.tokens_out) > TOKENS_MAX or usage.cost_usd > COST_MAX_USD:
-        raise InvalidInput(f"usage figures are capped at {TOKENS_MAX} tokens and {COST_MAX_USD} USD per report")
-    check_chars("model", usage.model, 200)

@@ -23,6 +23,9 @@ class TeamSettings:
     daily_cost_limit_usd: float | None = None
     max_concurrent_agents: int | None = None
     default_model: str | None = None
+    # Presence: an agent silent this long is offline; a working session silent this long is closed.
+    offline_after_seconds: int = 600
+    session_timeout_seconds: int = 3600
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> TeamSettings:
@@ -44,6 +47,16 @@ class AgentStatus(StrEnum):
     IDLE = "idle"
     BUSY = "busy"
     OFFLINE = "offline"
+
+    @classmethod
+    def of(
+        cls, active_tasks: int, last_seen_at: datetime | None, now: datetime, offline_after_seconds: int
+    ) -> AgentStatus:
+        """Silent past `offline_after_seconds` is offline, even holding claims (their leases will run out);
+        otherwise busy while it holds a claim, else idle."""
+        if last_seen_at is None or (now - last_seen_at).total_seconds() > offline_after_seconds:
+            return cls.OFFLINE
+        return cls.BUSY if active_tasks else cls.IDLE
 
 
 @dataclass(frozen=True)

@@ -33,7 +33,6 @@ GROUPS_BY_ROLE = {
     "researcher": ("intelligence",),
     "analyst": ("intelligence",),
 }
-OFFLINE_AFTER_SECONDS = 600
 SLUG_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{0,99}$")
 CLAIMED = "claimed"
 # The columns' widths: longer values would fail in PostgreSQL and be kept whole by SQLite.
@@ -256,7 +255,7 @@ class TeamService:
     async def list_agents(self, principal: Principal, team_id: int) -> list[AgentView]:
         """Every agent of the team with its status (idle, busy, offline) and active task count."""
         async with self.db.read() as conn:
-            await self.get_team(principal, team_id, conn)
+            team = await self.get_team(principal, team_id, conn)
             agents = await load_agents(conn, s.agents.c.team_id == team_id)
             held = await conn.execute(
                 sa.select(s.tasks.c.holder_agent_id, sa.func.count())
@@ -268,12 +267,7 @@ class TeamService:
         views = []
         for agent in agents:
             active = counts.get(agent.id, 0)
-            if active:
-                status = AgentStatus.BUSY
-            elif agent.last_seen_at is None or (now - agent.last_seen_at).total_seconds() > OFFLINE_AFTER_SECONDS:
-                status = AgentStatus.OFFLINE
-            else:
-                status = AgentStatus.IDLE
+            status = AgentStatus.of(active, agent.last_seen_at, now, team.settings.offline_after_seconds)
             runner = agent.config.get("runner")
             kind = runner.get("type") if isinstance(runner, dict) else runner if isinstance(runner, str) else None
             views.append(AgentView(agent, status, active, kind))
@@ -369,6 +363,11 @@ def _validated_settings(data: dict[str, Any]) -> TeamSettings:
     cap = settings.max_concurrent_agents
     if cap is not None and (not isinstance(cap, int) or cap < 1):
         raise InvalidInput("max_concurrent_agents must be a positive integer or null")
+    for name in ("offline_after_seconds", "session_timeout_seconds"):
+        value = getattr(settings, name)
+        # Sign-of-life writes are coarse (at most once a minute), so shorter windows would misreport.
+        if not isinstance(value, int) or isinstance(value, bool) or not 60 <= value <= 7 * 86400:
+            raise InvalidInput(f"{name} must be an integer from 60 to 604800", **{name: value})
     return settings
 
 
