@@ -20,7 +20,8 @@ def register_team_tools(server: MCPServer, hub: Hub) -> None:
         annotations=READ_ONLY,
         description=(
             "Every agent of your team with its name, id, role, groups, model and what it is doing: `status` idle, "
-            "busy (holds tasks) or offline (not seen for 10 minutes), and `active_task_count`. Use it before "
+            "busy (holds tasks) or offline (not seen for the team's `offline_after_seconds`, 10 minutes by "
+            "default), and `active_task_count`. Use it before "
             "handing out work, to know who exists and who has capacity; an agent's name, a group or `@role` is "
             'what create_task takes as `target`. Returns {"agents": [...]}.'
         ),
