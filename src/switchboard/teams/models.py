@@ -23,6 +23,8 @@ class TeamSettings:
     daily_cost_limit_usd: float | None = None
     max_concurrent_agents: int | None = None
     default_model: str | None = None
+    # Whether the team's managers may answer agents' questions in place of a person.
+    managers_answer_questions: bool = False
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> TeamSettings:

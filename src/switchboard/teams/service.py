@@ -369,6 +369,8 @@ def _validated_settings(data: dict[str, Any]) -> TeamSettings:
     cap = settings.max_concurrent_agents
     if cap is not None and (not isinstance(cap, int) or cap < 1):
         raise InvalidInput("max_concurrent_agents must be a positive integer or null")
+    if not isinstance(settings.managers_answer_questions, bool):
+        raise InvalidInput("managers_answer_questions must be true or false")
     return settings
 
 
