@@ -165,7 +165,7 @@ async def test_reading_a_question_past_its_timeout_expires_it_and_tells_the_aske
     [message] = await inbox(world.hub, builder.id)
     assert message.body.startswith(f"Your question #{asked.id} expired unanswered after 30 minutes")
     assert (message.message_type, message.sender) == ("STATUS", "hub")
-    assert await world.hub.questions.expire_due() == 0
+    await world.hub.questions.expire_due()
     assert (await event_kinds(world.hub, world.team.id)).count("question_expired") == 1
 
 
