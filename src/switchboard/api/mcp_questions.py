@@ -24,7 +24,8 @@ ASK_DESCRIPTION = (
     "of them; leave them out for a free-text answer. Link the task it is about with `task_id`. The question "
     "waits `timeout_minutes` (default 1440, a day; at most 10080, a week), then expires unanswered. Returns the "
     "question with its `id` and `status` pending. When a person answers you get a high-priority message (type "
-    "RESULT) saying so, and an expiry a message too; get_response(question_id) reads the answer at any time. "
+    "RESULT) with the answer, and if nobody answers in time a STATUS message saying it expired; "
+    "get_response(question_id) reads the answer at any time. "
     "Errors: only agents ask (an admin key is refused); bad options, an unknown kind or timeout, or a task "
     "that is not your team's is refused and nothing is asked. ask_human and ask_question are the same tool."
 )
@@ -41,16 +42,20 @@ def _register_asking(server: MCPServer, hub: Hub) -> None:
         question: Annotated[
             str,
             Field(
-                description="What you need to know, with the context a person needs to "
-                "answer without opening anything (at most 64 KiB)."
+                description=(
+                    "What you need to know, with the context a person needs to answer without opening anything "
+                    "(at most 64 KiB)."
+                )
             ),
         ],
         ctx: Context,
         options: Annotated[
             list[str] | None,
             Field(
-                description="The choices, 2 to 20 distinct strings of at most 500 characters; the answer will "
-                "be exactly one of them. Leave out for a free-text answer."
+                description=(
+                    "The choices, 2 to 20 distinct strings of at most 500 characters; the answer will be exactly "
+                    "one of them. Leave out for a free-text answer."
+                )
             ),
         ] = None,
         kind: Annotated[
@@ -97,9 +102,9 @@ def _register_reading(server: MCPServer, hub: Hub) -> None:
         annotations=READ_ONLY,
         description=(
             "The team's questions to people, pending first, then the rest, oldest first within each. An agent "
-            "sees the questions it asked; a manager sees the whole team's. Filter with `status`: pending, "
-            'answered, expired (default: all). Returns {"questions": [...]}, each with `id`, `status`, '
-            "`question`, `options`, `answer` and who asked and answered."
+            "sees the questions it asked; a manager sees the whole team's; an admin key naming no team, its org's. "
+            'Filter with `status`: pending, answered, expired (default: all). Returns {"questions": [...]}, each '
+            "with `id`, `status`, `question`, `options`, `answer` and who asked and answered."
         ),
     )
     async def list_questions(
