@@ -294,3 +294,12 @@ async def test_lists_show_pending_first_then_oldest_and_an_agent_only_its_own(wo
         await world.hub.questions.list_questions(world.admin, world.team.id, "open")
     with pytest.raises(NotFound):
         await world.hub.questions.list_questions(builder.principal, (await world.other_team()).team.id)
+
+
+async def test_the_hubs_housekeeping_expires_due_questions(world: World, clock: FakeClock) -> None:
+    builder = await world.agent("builder")
+    asked = await world.hub.questions.ask_human(builder.principal, "Which?", timeout_minutes=15)
+    clock.advance(15 * 60)
+    await world.hub.housekeeping()
+    assert [m.message_type for m in await inbox(world.hub, builder.id)] == ["STATUS"]
+    assert (await world.hub.questions.get_response(world.admin, asked.id)).status == QuestionStatus.EXPIRED
