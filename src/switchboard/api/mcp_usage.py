@@ -110,6 +110,9 @@ def register_usage_tools(server: MCPServer, hub: Hub) -> None:
         session_timeout_seconds: Annotated[
             int | None, Field(description="Silence after which a working session is closed, 60-604800 seconds.")
         ] = None,
+        managers_answer_questions: Annotated[
+            bool | None, Field(description="Whether the team's managers may answer agents' questions for people.")
+        ] = None,
         clear: Annotated[
             list[str] | None, Field(description=f"Settings to reset to their defaults: {', '.join(SETTING_NAMES)}.")
         ] = None,
@@ -123,6 +126,7 @@ def register_usage_tools(server: MCPServer, hub: Hub) -> None:
             "default_model": default_model,
             "offline_after_seconds": offline_after_seconds,
             "session_timeout_seconds": session_timeout_seconds,
+            "managers_answer_questions": managers_answer_questions,
         }
 
         async def run() -> dict[str, Any]:

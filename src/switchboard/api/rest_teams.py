@@ -47,6 +47,7 @@ class SettingsChanges(BaseModel):
     default_model: str | None = None
     offline_after_seconds: int | None = None
     session_timeout_seconds: int | None = None
+    managers_answer_questions: bool | None = None
 
 
 class NewAgent(BaseModel):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from datetime import datetime
 from typing import Any
 
@@ -17,21 +18,12 @@ def org_json(org: Org) -> dict[str, Any]:
 
 
 def team_json(team: Team) -> dict[str, Any]:
-    s = team.settings
     return {
         "id": team.id,
         "org_id": team.org_id,
         "name": team.name,
         "slug": team.slug,
-        "settings": {
-            "lease_seconds": s.lease_seconds,
-            "max_attempts": s.max_attempts,
-            "daily_cost_limit_usd": s.daily_cost_limit_usd,
-            "max_concurrent_agents": s.max_concurrent_agents,
-            "default_model": s.default_model,
-            "offline_after_seconds": s.offline_after_seconds,
-            "session_timeout_seconds": s.session_timeout_seconds,
-        },
+        "settings": asdict(team.settings),
         "created_at": iso(team.created_at),
     }
 

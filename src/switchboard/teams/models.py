@@ -26,6 +26,8 @@ class TeamSettings:
     # Presence: an agent silent this long is offline; a working session silent this long is closed.
     offline_after_seconds: int = 600
     session_timeout_seconds: int = 3600
+    # Whether the team's managers may answer agents' questions in place of a person.
+    managers_answer_questions: bool = False
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> TeamSettings:

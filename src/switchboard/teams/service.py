@@ -368,6 +368,8 @@ def _validated_settings(data: dict[str, Any]) -> TeamSettings:
         # Sign-of-life writes are coarse (at most once a minute), so shorter windows would misreport.
         if not isinstance(value, int) or isinstance(value, bool) or not 60 <= value <= 7 * 86400:
             raise InvalidInput(f"{name} must be an integer from 60 to 604800", **{name: value})
+    if not isinstance(settings.managers_answer_questions, bool):
+        raise InvalidInput("managers_answer_questions must be true or false")
     return settings
 
 
