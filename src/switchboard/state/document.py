@@ -33,7 +33,7 @@ def as_json_object(value: Mapping[str, Any], field: str) -> dict[str, Any]:
     if any(not isinstance(key, str) for key in value):
         raise InvalidInput(f"{field}: every top-level key must be a string", field=field)
     try:
-        text = json.dumps(value, allow_nan=False, ensure_ascii=False)
+        text = _compact(value, allow_nan=False)
     except (TypeError, ValueError) as exc:
         raise InvalidInput(f"{field} is not valid JSON: {exc}", field=field) from None
     check_bytes(field, text, PROGRAM_STATE_MAX_BYTES)
@@ -52,4 +52,8 @@ def apply_update(current: Mapping[str, Any], update: Mapping[str, Any], mode: St
 
 def check_size(document: Mapping[str, Any]) -> None:
     """The document as stored must fit the program-state limit (256 KiB)."""
-    check_bytes("program state", json.dumps(document, ensure_ascii=False), PROGRAM_STATE_MAX_BYTES)
+    check_bytes("program state", _compact(document), PROGRAM_STATE_MAX_BYTES)
+
+
+def _compact(value: Any, allow_nan: bool = True) -> str:
+    return json.dumps(value, allow_nan=allow_nan, ensure_ascii=False, separators=(",", ":"))
