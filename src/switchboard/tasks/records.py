@@ -16,15 +16,18 @@ from switchboard.teams.models import Principal
 
 T = s.tasks
 D = s.task_dependencies
+S = s.sprint_stories
 holder_agent = s.agents.alias("holder_agent")
 
 LockRows = Callable[[sa.Select[Any]], sa.Select[Any]]
 
-TASK_COLUMNS = (*T.c, holder_agent.c.name.label("holder_name"))
+TASK_COLUMNS = (*T.c, holder_agent.c.name.label("holder_name"), S.c.sprint_id, S.c.story_id)
 
 
 def task_query() -> sa.Select[Any]:
-    return sa.select(*TASK_COLUMNS).select_from(T.outerjoin(holder_agent, holder_agent.c.id == T.c.holder_agent_id))
+    return sa.select(*TASK_COLUMNS).select_from(
+        T.outerjoin(holder_agent, holder_agent.c.id == T.c.holder_agent_id).outerjoin(S, S.c.task_id == T.c.id)
+    )
 
 
 async def fetch_tasks(
@@ -93,6 +96,8 @@ def task_from_row(row: Any, depends_on: Iterable[int] = ()) -> Task:
         claimed_at=row.claimed_at,
         finished_at=row.finished_at,
         depends_on=tuple(depends_on),
+        sprint_id=row.sprint_id,
+        story_id=row.story_id,
     )
 
 
@@ -154,6 +159,39 @@ async def explain_blocked_dependents(conn: AsyncConnection, task_id: int, reason
         T.update()
         .where(T.c.id.in_(dependents), T.c.status == TaskStatus.BLOCKED.value)
         .values(blocked_reason=reason, updated_at=now)
+    )
+
+
+async def add_dependency(
+    conn: AsyncConnection, dependents: Sequence[int], depends_on_id: int, reason: str, now: datetime
+) -> list[int]:
+    """Make each of `dependents` wait for the unfinished task `depends_on_id` too: ready ones become blocked with
+    `reason`. Returns the ids blocked again."""
+    if not dependents:
+        return []
+    await conn.execute(D.insert(), [{"task_id": t, "depends_on_id": depends_on_id} for t in dependents])
+    result = await conn.execute(
+        T.update()
+        .where(T.c.id.in_(dependents), T.c.status == TaskStatus.READY.value)
+        .values(status=TaskStatus.BLOCKED.value, blocked_reason=reason, updated_at=now)
+        .returning(T.c.id)
+    )
+    return sorted(r.id for r in result)
+
+
+async def mark_cancelled(conn: AsyncConnection, task_ids: Sequence[int], now: datetime) -> None:
+    """Cancel open tasks: a holder's claim ends with them."""
+    await conn.execute(
+        T.update()
+        .where(T.c.id.in_(task_ids))
+        .values(
+            status=TaskStatus.CANCELLED.value,
+            lease_expires_at=None,
+            finished_at=now,
+            updated_at=now,
+            completed_status="CANCELLED",
+            blocked_reason=None,
+        )
     )
 
 
