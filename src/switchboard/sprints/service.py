@@ -1,12 +1,47 @@
-"""Creating sprints, enforcing their waves, and reporting their progress."""
+"""Creating sprints, enforcing their waves, and reporting their progress.
+
+Every story is a task. A story's task depends on every story task of the earlier waves and on the stories it names,
+so the tasks' one dependency rule keeps a wave locked until the waves before it are done.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
+
 from switchboard.clock import Clock
+from switchboard.errors import Conflict, Forbidden, InvalidInput, NotFound
+from switchboard.limits import check_bytes, check_chars
+from switchboard.sprints.models import (
+    Progress,
+    Sprint,
+    SprintStatus,
+    SprintSummary,
+    Story,
+    StoryDraft,
+    parse_sprint_id,
+    sprint_key,
+)
+from switchboard.sprints.stories import StoryUpdates
+from switchboard.sprints.waves import PlannedStory, plan_stories, prerequisites, waiting_reason
 from switchboard.storage import Database
+from switchboard.storage import schema as s
+from switchboard.tasks import records
 from switchboard.tasks.claims import ClaimService
+from switchboard.tasks.models import TERMINAL, TaskDraft, TaskStatus
 from switchboard.tasks.service import TaskService
+from switchboard.teams.models import Principal
 from switchboard.teams.service import TeamService
+
+SP = s.sprints
+S = s.sprint_stories
+T = records.T
+SPRINT_MAX_STORIES = 500
+NAME_MAX_CHARS = 200  # the columns' width
+LIST_MAX = 500
 
 
 class SprintService:
@@ -18,3 +53,344 @@ class SprintService:
         self.teams = teams
         self.tasks = tasks
         self.claims = claims
+        self.updates = StoryUpdates(tasks, claims)
+
+    # -- creating -----------------------------------------------------------------------------------------------
+
+    async def create_sprint(
+        self,
+        principal: Principal,
+        project_name: str,
+        branch: str | None,
+        stories: Sequence[StoryDraft],
+        description: str | None = None,
+        team_id: int | None = None,
+    ) -> Sprint:
+        """Create a sprint and one task per story, in one transaction: if anything is invalid, nothing is made."""
+        _check_texts(project_name, branch, description)
+        if not stories:
+            raise InvalidInput("a sprint needs at least one story", field="stories")
+        if len(stories) > SPRINT_MAX_STORIES:
+            raise InvalidInput(
+                f"a sprint holds at most {SPRINT_MAX_STORIES} stories; got {len(stories)}", limit=SPRINT_MAX_STORIES
+            )
+        planned = plan_stories(stories)
+        team = await self.teams.default_team(principal, team_id)
+        now = self.clock()
+        async with self.db.write() as conn:
+            sprint_id = await conn.scalar(
+                SP.insert()
+                .values(
+                    team_id=team.id,
+                    project_name=project_name.strip(),
+                    branch=branch,
+                    description=description,
+                    status=SprintStatus.ACTIVE.value,
+                    created_by=principal.actor,
+                    created_at=now,
+                    completed_at=None,
+                )
+                .returning(SP.c.id)
+            )
+            assert sprint_id is not None
+            waves = {p.story_id: p.wave for p in planned}
+            drafts = [_task_draft(p, [_ref(d) for d in prerequisites(p.wave, p.dependencies, waves)]) for p in planned]
+            task_ids = await self.tasks.insert_tasks(conn, principal, team, drafts)
+            await conn.execute(
+                S.insert(), [_story_row(sprint_id, p, t) for p, t in zip(planned, task_ids, strict=True)]
+            )
+            await self._explain_waits(conn, sprint_id, now)
+            data = {
+                "sprint_id": sprint_id,
+                "key": sprint_key(sprint_id),
+                "project_name": project_name.strip(),
+                "branch": branch,
+                "stories": len(planned),
+                "waves": sorted(set(waves.values())),
+            }
+            await records.append_events(conn, team.id, principal.actor, now, [(None, "sprint_created", data)])
+            return await self._load(conn, sprint_id)
+
+    async def add_story_to_sprint(self, principal: Principal, sprint_id: int | str, draft: StoryDraft) -> Story:
+        """Add a story; stories of later waves that have not started wait for it too.
+
+        Refused when a later wave has started (a story there is claimed or finished): it cannot get a new
+        earlier story.
+        """
+        number = parse_sprint_id(sprint_id)
+        now = self.clock()
+        async with self.db.write() as conn:
+            row = await self._visible_row(conn, principal, number, lock=True)
+            _ensure_steward(principal, row, "add stories to this sprint")
+            if row.status != SprintStatus.ACTIVE.value:
+                raise Conflict(f"{sprint_key(number)} is completed; it takes no new stories", sprint_id=number)
+            sprint = await self._load(conn, number)
+            waves = {story.story_id: story.wave for story in sprint.stories}
+            position = max((story.position for story in sprint.stories), default=0) + 1
+            [planned] = plan_stories([draft], waves, position)
+            later = [story for story in sprint.stories if story.wave > planned.wave]
+            await self._refuse_started(conn, sprint, planned, later)
+            tasks_of = {story.story_id: story.task.id for story in sprint.stories}
+            depends_on: list[int | str] = [
+                tasks_of[d] for d in prerequisites(planned.wave, planned.dependencies, waves)
+            ]
+            team = await self.teams.get_team(principal, row.team_id, conn)
+            [task_id] = await self.tasks.insert_tasks(conn, principal, team, [_task_draft(planned, depends_on)])
+            await conn.execute(S.insert(), [_story_row(number, planned, task_id)])
+            reason = f"waiting for {planned.story_id} (added to wave {planned.wave} of {sprint_key(number)})"
+            blocked_again = await records.add_dependency(conn, [story.task.id for story in later], task_id, reason, now)
+            await self._explain_waits(conn, number, now, only=[task_id])
+            data = {"sprint_id": number, "story_id": planned.story_id, "wave": planned.wave, "blocked": blocked_again}
+            events: list[tuple[int | None, str, dict[str, Any]]] = [(task_id, "story_added", data)]
+            events.extend((i, "blocked", {"by": task_id, "reason": reason}) for i in blocked_again)
+            await records.append_events(conn, row.team_id, principal.actor, now, events)
+            return await self._require_story(conn, number, planned.story_id)
+
+    async def _refuse_started(
+        self, conn: AsyncConnection, sprint: Sprint, planned: PlannedStory, later: Sequence[Story]
+    ) -> None:
+        if not later:
+            return
+        # Locked so that no later story is claimed between this check and the new dependency.
+        query = sa.select(T.c.id, T.c.status).where(T.c.id.in_([story.task.id for story in later]))
+        statuses = {r.id: r.status for r in await conn.execute(self.db.lock_rows(query))}
+        unstarted = (TaskStatus.READY.value, TaskStatus.BLOCKED.value)
+        started = [
+            f"{story.story_id} ({statuses[story.task.id]})"
+            for story in later
+            if statuses[story.task.id] not in unstarted
+        ]
+        if started:
+            raise Conflict(
+                f"cannot add a wave-{planned.wave} story to {sprint.key}: a later wave has started "
+                f"({', '.join(started[:5])}), and a started wave cannot get a new earlier story",
+                started=started,
+            )
+
+    async def _explain_waits(
+        self, conn: AsyncConnection, sprint_id: int, now: Any, only: Sequence[int] | None = None
+    ) -> None:
+        """Blocked story tasks say which stories they wait for, by the ids the caller chose."""
+        sprint = await self._load(conn, sprint_id)
+        done = {story.story_id for story in sprint.stories if story.task.status == TaskStatus.DONE}
+        updates = []
+        for story in sprint.stories:
+            task = story.task
+            if only is not None and task.id not in only:
+                continue
+            if task.status != TaskStatus.BLOCKED or not (task.blocked_reason or "").startswith("waiting"):
+                continue
+            earlier = [o.story_id for o in sprint.stories if o.wave < story.wave and o.story_id not in done]
+            same = [d for d in story.dependencies if d not in done and d not in earlier]
+            reason = waiting_reason(sprint.key, story.wave, earlier, same)
+            if reason is not None:
+                updates.append({"task": task.id, "reason": reason})
+        if updates:
+            await conn.execute(
+                T.update().where(T.c.id == sa.bindparam("task")).values(blocked_reason=sa.bindparam("reason")), updates
+            )
+
+    # -- reading ------------------------------------------------------------------------------------------------
+
+    async def get_sprint(self, principal: Principal, sprint_id: int | str) -> Sprint:
+        number = parse_sprint_id(sprint_id)
+        async with self.db.read() as conn:
+            await self._visible_row(conn, principal, number)
+            return await self._load(conn, number)
+
+    async def get_story(self, principal: Principal, sprint_id: int | str, story_id: str) -> Story:
+        number = parse_sprint_id(sprint_id)
+        async with self.db.read() as conn:
+            await self._visible_row(conn, principal, number)
+            return await self._require_story(conn, number, story_id)
+
+    async def list_sprints(
+        self, principal: Principal, status: str | None = None, team_id: int | None = None, limit: int = 100
+    ) -> list[SprintSummary]:
+        """The team's sprints, newest first, each with its counts and percent done."""
+        if not 1 <= limit <= LIST_MAX:
+            raise InvalidInput(f"limit must be from 1 to {LIST_MAX}", limit=limit)
+        team = await self.teams.default_team(principal, team_id)
+        query = sa.select(SP).where(SP.c.team_id == team.id).order_by(SP.c.id.desc()).limit(limit)
+        if status is not None and status.strip():
+            wanted = status.strip().lower()
+            if wanted not in SprintStatus.__members__.values():
+                raise InvalidInput(f"unknown sprint status {status!r}; use active or completed", status=status)
+            query = query.where(SP.c.status == wanted)
+        async with self.db.read() as conn:
+            rows = (await conn.execute(query)).all()
+            progress = await _progress_of(conn, [r.id for r in rows])
+        return [_summary(r, progress.get(r.id, Progress.of([]))) for r in rows]
+
+    async def _visible_row(
+        self, conn: AsyncConnection, principal: Principal, sprint_id: int, lock: bool = False
+    ) -> Any:
+        """The sprint's row if the caller's key reaches its team, else NotFound (never a hint that it exists)."""
+        query = sa.select(SP, s.teams.c.org_id).join(s.teams, s.teams.c.id == SP.c.team_id).where(SP.c.id == sprint_id)
+        if lock:
+            query = self.db.lock_rows(query)
+        row = (await conn.execute(query)).first()
+        agent = principal.agent
+        if row is None or row.org_id != principal.org_id or (agent is not None and agent.team_id != row.team_id):
+            raise NotFound(f"{sprint_key(sprint_id)} not found", sprint_id=sprint_id)
+        return row
+
+    async def _load(self, conn: AsyncConnection, sprint_id: int) -> Sprint:
+        row = (await conn.execute(sa.select(SP).where(SP.c.id == sprint_id))).one()
+        stories = await _stories(conn, S.c.sprint_id == sprint_id)
+        progress = Progress.of((story.wave, story.task.status) for story in stories)
+        return Sprint(_summary(row, progress), tuple(stories))
+
+    async def _require_story(self, conn: AsyncConnection, sprint_id: int, story_id: str) -> Story:
+        found = await _stories(conn, sa.and_(S.c.sprint_id == sprint_id, S.c.story_id == str(story_id)))
+        if not found:
+            raise NotFound(
+                f"story {story_id!r} not found in {sprint_key(sprint_id)}", sprint_id=sprint_id, story_id=story_id
+            )
+        return found[0]
+
+    # -- working on stories -------------------------------------------------------------------------------------
+
+    async def update_sprint_story(
+        self,
+        principal: Principal,
+        sprint_id: int | str,
+        story_id: str,
+        status: str | None = None,
+        progress: float | None = None,
+        current_action: str | None = None,
+    ) -> Story:
+        """Move a story through the task rules: `active` claims it for you, `done`/`skipped`/`failed` complete it,
+        `cancelled` cancels it, `todo` gives it back; `progress` and `current_action` are recorded (as its holder)."""
+        story = await self.get_story(principal, sprint_id, story_id)
+        await self.updates.apply(principal, story, status, progress, current_action)
+        return await self.get_story(principal, story.sprint_id, story.story_id)
+
+    # -- finishing ----------------------------------------------------------------------------------------------
+
+    async def complete_sprint(self, principal: Principal, sprint_id: int | str, force: bool = False) -> Sprint:
+        """Close a sprint whose stories are all finished; with `force`, its open stories are cancelled first."""
+        number = parse_sprint_id(sprint_id)
+        now = self.clock()
+        async with self.db.write() as conn:
+            row = await self._visible_row(conn, principal, number, lock=True)
+            _ensure_steward(principal, row, "complete this sprint")
+            if row.status != SprintStatus.ACTIVE.value:
+                raise Conflict(f"{sprint_key(number)} is already completed", sprint_id=number)
+            query = (
+                sa.select(S.c.story_id, T.c.id, T.c.status)
+                .join(T, T.c.id == S.c.task_id)
+                .where(S.c.sprint_id == number)
+                .order_by(S.c.position)
+            )
+            stories = (await conn.execute(self.db.lock_rows(query))).all()
+            still_open = [r for r in stories if TaskStatus(r.status) not in TERMINAL]
+            if still_open and not force:
+                names = [f"{r.story_id} ({r.status})" for r in still_open]
+                raise Conflict(
+                    f"{sprint_key(number)} has {len(still_open)} open stories: {', '.join(names[:10])}"
+                    f"{' and more' if len(names) > 10 else ''}; finish them, or complete it with force to cancel them",
+                    open_stories=[r.story_id for r in still_open],
+                )
+            events = await self._cancel_open(conn, number, [r.id for r in still_open], now)
+            await conn.execute(
+                SP.update().where(SP.c.id == number).values(status=SprintStatus.COMPLETED.value, completed_at=now)
+            )
+            data = {"sprint_id": number, "forced": bool(still_open), "cancelled": [r.story_id for r in still_open]}
+            events.append((None, "sprint_completed", data))
+            await records.append_events(conn, row.team_id, principal.actor, now, events)
+            return await self._load(conn, number)
+
+    async def _cancel_open(
+        self, conn: AsyncConnection, sprint_id: int, task_ids: list[int], now: Any
+    ) -> list[tuple[int | None, str, dict[str, Any]]]:
+        if not task_ids:
+            return []
+        await records.mark_cancelled(conn, task_ids, now)
+        reason = f"{sprint_key(sprint_id)} was completed with force"
+        for task_id in task_ids:
+            await records.explain_blocked_dependents(conn, task_id, f"dependency #{task_id} was cancelled", now)
+        return [(task_id, "cancelled", {"reason": reason, "cascade_from": None}) for task_id in task_ids]
+
+
+async def _stories(conn: AsyncConnection, where: sa.ColumnElement[bool]) -> list[Story]:
+    rows = (await conn.execute(sa.select(S).where(where).order_by(S.c.position))).all()
+    tasks = {t.id: t for t in await records.fetch_tasks(conn, T.c.id.in_([r.task_id for r in rows]))}
+    return [
+        Story(r.sprint_id, r.story_id, r.wave, tuple(r.dependencies or ()), r.position, tasks[r.task_id]) for r in rows
+    ]
+
+
+async def _progress_of(conn: AsyncConnection, sprint_ids: Sequence[int]) -> dict[int, Progress]:
+    if not sprint_ids:
+        return {}
+    rows = await conn.execute(
+        sa.select(S.c.sprint_id, S.c.wave, T.c.status)
+        .join(T, T.c.id == S.c.task_id)
+        .where(S.c.sprint_id.in_(sprint_ids))
+    )
+    found: dict[int, list[tuple[int, TaskStatus]]] = {}
+    for sprint_id, wave, status in rows:
+        found.setdefault(sprint_id, []).append((wave, TaskStatus(status)))
+    return {sprint_id: Progress.of(statuses) for sprint_id, statuses in found.items()}
+
+
+def _summary(row: Any, progress: Progress) -> SprintSummary:
+    return SprintSummary(
+        id=row.id,
+        team_id=row.team_id,
+        project_name=row.project_name,
+        branch=row.branch,
+        description=row.description,
+        status=SprintStatus(row.status),
+        created_by=row.created_by,
+        created_at=row.created_at,
+        completed_at=row.completed_at,
+        progress=progress,
+    )
+
+
+def _ref(story_id: str) -> str:
+    # A batch ref that can never be read as a task id, whatever the story id is.
+    return f"story:{story_id}"
+
+
+def _task_draft(story: PlannedStory, depends_on: Sequence[int | str]) -> TaskDraft:
+    draft = story.draft
+    return TaskDraft.model_validate(
+        {
+            "title": draft.title,
+            "instructions": draft.instructions,
+            "priority": draft.priority,
+            "target": draft.target,
+            "depends_on": depends_on,
+            "ref": _ref(story.story_id),
+        }
+    )
+
+
+def _story_row(sprint_id: int, story: PlannedStory, task_id: int) -> dict[str, Any]:
+    return {
+        "sprint_id": sprint_id,
+        "story_id": story.story_id,
+        "task_id": task_id,
+        "wave": story.wave,
+        "dependencies": list(story.dependencies),
+        "position": story.position,
+    }
+
+
+def _check_texts(project_name: str, branch: str | None, description: str | None) -> None:
+    if not isinstance(project_name, str) or not project_name.strip():
+        raise InvalidInput("project_name is required", field="project_name")
+    check_chars("project_name", project_name.strip(), NAME_MAX_CHARS)
+    check_chars("branch", branch, NAME_MAX_CHARS)
+    check_bytes("description", description)
+
+
+def _ensure_steward(principal: Principal, row: Any, action: str) -> None:
+    """The sprint's creator, the team's managers and admins steer a sprint."""
+    agent = principal.agent
+    if agent is None or agent.is_manager or row.created_by == agent.name:
+        return
+    raise Forbidden(f"only the sprint's creator ({row.created_by}), a manager or an admin may {action}")
