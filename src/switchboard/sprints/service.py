@@ -149,10 +149,13 @@ class SprintService:
     async def _refuse_started(
         self, conn: AsyncConnection, sprint: Sprint, planned: PlannedStory, later: Sequence[Story]
     ) -> None:
-        if not later:
-            return
-        # Locked so that no later story is claimed between this check and the new dependency.
-        query = sa.select(T.c.id, T.c.status).where(T.c.id.in_([story.task.id for story in later]))
+        # Every story task is locked, not only the later ones: no later story is claimed, and no earlier one
+        # completes (unblocking the later ones without seeing the new dependency), until this transaction ends.
+        query = (
+            sa.select(T.c.id, T.c.status)
+            .where(T.c.id.in_([story.task.id for story in sprint.stories]))
+            .order_by(T.c.id)
+        )
         statuses = {r.id: r.status for r in await conn.execute(self.db.lock_rows(query))}
         unstarted = (TaskStatus.READY.value, TaskStatus.BLOCKED.value)
         started = [
@@ -226,9 +229,10 @@ class SprintService:
         self, conn: AsyncConnection, principal: Principal, sprint_id: int, lock: bool = False
     ) -> Any:
         """The sprint's row if the caller's key reaches its team, else NotFound (never a hint that it exists)."""
-        query = sa.select(SP, s.teams.c.org_id).join(s.teams, s.teams.c.id == SP.c.team_id).where(SP.c.id == sprint_id)
         if lock:
-            query = self.db.lock_rows(query)
+            # The sprint's row alone: a lock on the joined team row would deadlock with event inserts.
+            await conn.execute(self.db.lock_rows(sa.select(SP.c.id).where(SP.c.id == sprint_id)))
+        query = sa.select(SP, s.teams.c.org_id).join(s.teams, s.teams.c.id == SP.c.team_id).where(SP.c.id == sprint_id)
         row = (await conn.execute(query)).first()
         agent = principal.agent
         if row is None or row.org_id != principal.org_id or (agent is not None and agent.team_id != row.team_id):
@@ -277,13 +281,7 @@ class SprintService:
             _ensure_steward(principal, row, "complete this sprint")
             if row.status != SprintStatus.ACTIVE.value:
                 raise Conflict(f"{sprint_key(number)} is already completed", sprint_id=number)
-            query = (
-                sa.select(S.c.story_id, T.c.id, T.c.status)
-                .join(T, T.c.id == S.c.task_id)
-                .where(S.c.sprint_id == number)
-                .order_by(S.c.position)
-            )
-            stories = (await conn.execute(self.db.lock_rows(query))).all()
+            stories = await self._lock_story_tasks(conn, number)
             still_open = [r for r in stories if TaskStatus(r.status) not in TERMINAL]
             if still_open and not force:
                 names = [f"{r.story_id} ({r.status})" for r in still_open]
@@ -300,6 +298,19 @@ class SprintService:
             events.append((None, "sprint_completed", data))
             await records.append_events(conn, row.team_id, principal.actor, now, events)
             return await self._load(conn, number)
+
+    async def _lock_story_tasks(self, conn: AsyncConnection, sprint_id: int) -> list[Any]:
+        """(story_id, id, status) of every story task, locked in id order (as add_story_to_sprint locks them)."""
+        task_ids = sa.select(S.c.task_id).where(S.c.sprint_id == sprint_id)
+        locked = self.db.lock_rows(sa.select(T.c.id).where(T.c.id.in_(task_ids)).order_by(T.c.id))
+        await conn.execute(locked)
+        query = (
+            sa.select(S.c.story_id, T.c.id, T.c.status)
+            .join(T, T.c.id == S.c.task_id)
+            .where(S.c.sprint_id == sprint_id)
+            .order_by(S.c.position)
+        )
+        return list((await conn.execute(query)).all())
 
     async def _cancel_open(
         self, conn: AsyncConnection, sprint_id: int, task_ids: list[int], now: Any

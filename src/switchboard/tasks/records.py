@@ -210,9 +210,11 @@ async def load_visible_row(
     conn: AsyncConnection, task_id: int, principal: Principal, lock_rows: LockRows | None = None
 ) -> Any:
     """The task's row if the caller's key reaches its team, else NotFound (never a hint that it exists)."""
-    query = sa.select(T, s.teams.c.org_id).join(s.teams, s.teams.c.id == T.c.team_id).where(T.c.id == task_id)
     if lock_rows is not None:
-        query = lock_rows(query)
+        # The task's row alone: locking the joined team row too would make every task write of the team wait
+        # here, and deadlock with transactions whose event inserts take a key-share lock on that team row.
+        await conn.execute(lock_rows(sa.select(T.c.id).where(T.c.id == task_id)))
+    query = sa.select(T, s.teams.c.org_id).join(s.teams, s.teams.c.id == T.c.team_id).where(T.c.id == task_id)
     row = (await conn.execute(query)).first()
     agent = principal.agent
     if row is None or row.org_id != principal.org_id or (agent is not None and agent.team_id != row.team_id):
