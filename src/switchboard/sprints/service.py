@@ -13,8 +13,9 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from switchboard.clock import Clock
-from switchboard.errors import Conflict, Forbidden, InvalidInput, NotFound
+from switchboard.errors import Conflict, Forbidden, InvalidInput
 from switchboard.limits import check_bytes, check_chars
+from switchboard.sprints import records
 from switchboard.sprints.models import (
     Progress,
     Sprint,
@@ -28,16 +29,14 @@ from switchboard.sprints.models import (
 from switchboard.sprints.stories import StoryUpdates
 from switchboard.sprints.waves import PlannedStory, plan_stories, prerequisites, waiting_reason
 from switchboard.storage import Database
-from switchboard.storage import schema as s
-from switchboard.tasks import records
+from switchboard.tasks import records as task_records
 from switchboard.tasks.claims import ClaimService
 from switchboard.tasks.models import TERMINAL, TaskDraft, TaskStatus
 from switchboard.tasks.service import TaskService
 from switchboard.teams.models import Principal
 from switchboard.teams.service import TeamService
 
-SP = s.sprints
-S = s.sprint_stories
+SP = records.SP
 T = records.T
 SPRINT_MAX_STORIES = 500
 NAME_MAX_CHARS = 200  # the columns' width
@@ -78,38 +77,23 @@ class SprintService:
         team = await self.teams.default_team(principal, team_id)
         now = self.clock()
         async with self.db.write() as conn:
-            sprint_id = await conn.scalar(
-                SP.insert()
-                .values(
-                    team_id=team.id,
-                    project_name=project_name.strip(),
-                    branch=branch,
-                    description=description,
-                    status=SprintStatus.ACTIVE.value,
-                    created_by=principal.actor,
-                    created_at=now,
-                    completed_at=None,
-                )
-                .returning(SP.c.id)
-            )
-            assert sprint_id is not None
+            name = project_name.strip()
+            sprint_id = await records.insert_sprint(conn, team.id, name, branch, description, principal.actor, now)
             waves = {p.story_id: p.wave for p in planned}
             drafts = [_task_draft(p, [_ref(d) for d in prerequisites(p.wave, p.dependencies, waves)]) for p in planned]
             task_ids = await self.tasks.insert_tasks(conn, principal, team, drafts)
-            await conn.execute(
-                S.insert(), [_story_row(sprint_id, p, t) for p, t in zip(planned, task_ids, strict=True)]
-            )
+            await records.insert_stories(conn, sprint_id, planned, task_ids)
             await self._explain_waits(conn, sprint_id, now)
             data = {
                 "sprint_id": sprint_id,
                 "key": sprint_key(sprint_id),
-                "project_name": project_name.strip(),
+                "project_name": name,
                 "branch": branch,
                 "stories": len(planned),
                 "waves": sorted(set(waves.values())),
             }
-            await records.append_events(conn, team.id, principal.actor, now, [(None, "sprint_created", data)])
-            return await self._load(conn, sprint_id)
+            await task_records.append_events(conn, team.id, principal.actor, now, [(None, "sprint_created", data)])
+            return await records.load_sprint(conn, sprint_id)
 
     async def add_story_to_sprint(self, principal: Principal, sprint_id: int | str, draft: StoryDraft) -> Story:
         """Add a story; stories of later waves that have not started wait for it too.
@@ -120,11 +104,11 @@ class SprintService:
         number = parse_sprint_id(sprint_id)
         now = self.clock()
         async with self.db.write() as conn:
-            row = await self._visible_row(conn, principal, number, lock=True)
+            row = await records.load_visible_row(conn, number, principal, self.db.lock_rows)
             _ensure_steward(principal, row, "add stories to this sprint")
             if row.status != SprintStatus.ACTIVE.value:
                 raise Conflict(f"{sprint_key(number)} is completed; it takes no new stories", sprint_id=number)
-            sprint = await self._load(conn, number)
+            sprint = await records.load_sprint(conn, number)
             waves = {story.story_id: story.wave for story in sprint.stories}
             position = max((story.position for story in sprint.stories), default=0) + 1
             [planned] = plan_stories([draft], waves, position)
@@ -136,27 +120,25 @@ class SprintService:
             ]
             team = await self.teams.get_team(principal, row.team_id, conn)
             [task_id] = await self.tasks.insert_tasks(conn, principal, team, [_task_draft(planned, depends_on)])
-            await conn.execute(S.insert(), [_story_row(number, planned, task_id)])
+            await records.insert_stories(conn, number, [planned], [task_id])
             reason = f"waiting for {planned.story_id} (added to wave {planned.wave} of {sprint_key(number)})"
-            blocked_again = await records.add_dependency(conn, [story.task.id for story in later], task_id, reason, now)
+            blocked_again = await task_records.add_dependency(
+                conn, [story.task.id for story in later], task_id, reason, now
+            )
             await self._explain_waits(conn, number, now, only=[task_id])
             data = {"sprint_id": number, "story_id": planned.story_id, "wave": planned.wave, "blocked": blocked_again}
             events: list[tuple[int | None, str, dict[str, Any]]] = [(task_id, "story_added", data)]
             events.extend((i, "blocked", {"by": task_id, "reason": reason}) for i in blocked_again)
-            await records.append_events(conn, row.team_id, principal.actor, now, events)
-            return await self._require_story(conn, number, planned.story_id)
+            await task_records.append_events(conn, row.team_id, principal.actor, now, events)
+            return await records.require_story(conn, number, planned.story_id)
 
     async def _refuse_started(
         self, conn: AsyncConnection, sprint: Sprint, planned: PlannedStory, later: Sequence[Story]
     ) -> None:
         # Every story task is locked, not only the later ones: no later story is claimed, and no earlier one
         # completes (unblocking the later ones without seeing the new dependency), until this transaction ends.
-        query = (
-            sa.select(T.c.id, T.c.status)
-            .where(T.c.id.in_([story.task.id for story in sprint.stories]))
-            .order_by(T.c.id)
-        )
-        statuses = {r.id: r.status for r in await conn.execute(self.db.lock_rows(query))}
+        locked = await records.lock_story_tasks(conn, sprint.id, self.db.lock_rows)
+        statuses = {r.id: r.status for r in locked}
         unstarted = (TaskStatus.READY.value, TaskStatus.BLOCKED.value)
         started = [
             f"{story.story_id} ({statuses[story.task.id]})"
@@ -174,7 +156,7 @@ class SprintService:
         self, conn: AsyncConnection, sprint_id: int, now: Any, only: Sequence[int] | None = None
     ) -> None:
         """Blocked story tasks say which stories they wait for, by the ids the caller chose."""
-        sprint = await self._load(conn, sprint_id)
+        sprint = await records.load_sprint(conn, sprint_id)
         done = {story.story_id for story in sprint.stories if story.task.status == TaskStatus.DONE}
         updates = []
         for story in sprint.stories:
@@ -198,14 +180,14 @@ class SprintService:
     async def get_sprint(self, principal: Principal, sprint_id: int | str) -> Sprint:
         number = parse_sprint_id(sprint_id)
         async with self.db.read() as conn:
-            await self._visible_row(conn, principal, number)
-            return await self._load(conn, number)
+            await records.load_visible_row(conn, number, principal)
+            return await records.load_sprint(conn, number)
 
     async def get_story(self, principal: Principal, sprint_id: int | str, story_id: str) -> Story:
         number = parse_sprint_id(sprint_id)
         async with self.db.read() as conn:
-            await self._visible_row(conn, principal, number)
-            return await self._require_story(conn, number, story_id)
+            await records.load_visible_row(conn, number, principal)
+            return await records.require_story(conn, number, story_id)
 
     async def list_sprints(
         self, principal: Principal, status: str | None = None, team_id: int | None = None, limit: int = 100
@@ -222,36 +204,8 @@ class SprintService:
             query = query.where(SP.c.status == wanted)
         async with self.db.read() as conn:
             rows = (await conn.execute(query)).all()
-            progress = await _progress_of(conn, [r.id for r in rows])
-        return [_summary(r, progress.get(r.id, Progress.of([]))) for r in rows]
-
-    async def _visible_row(
-        self, conn: AsyncConnection, principal: Principal, sprint_id: int, lock: bool = False
-    ) -> Any:
-        """The sprint's row if the caller's key reaches its team, else NotFound (never a hint that it exists)."""
-        if lock:
-            # The sprint's row alone: a lock on the joined team row would deadlock with event inserts.
-            await conn.execute(self.db.lock_rows(sa.select(SP.c.id).where(SP.c.id == sprint_id)))
-        query = sa.select(SP, s.teams.c.org_id).join(s.teams, s.teams.c.id == SP.c.team_id).where(SP.c.id == sprint_id)
-        row = (await conn.execute(query)).first()
-        agent = principal.agent
-        if row is None or row.org_id != principal.org_id or (agent is not None and agent.team_id != row.team_id):
-            raise NotFound(f"{sprint_key(sprint_id)} not found", sprint_id=sprint_id)
-        return row
-
-    async def _load(self, conn: AsyncConnection, sprint_id: int) -> Sprint:
-        row = (await conn.execute(sa.select(SP).where(SP.c.id == sprint_id))).one()
-        stories = await _stories(conn, S.c.sprint_id == sprint_id)
-        progress = Progress.of((story.wave, story.task.status) for story in stories)
-        return Sprint(_summary(row, progress), tuple(stories))
-
-    async def _require_story(self, conn: AsyncConnection, sprint_id: int, story_id: str) -> Story:
-        found = await _stories(conn, sa.and_(S.c.sprint_id == sprint_id, S.c.story_id == str(story_id)))
-        if not found:
-            raise NotFound(
-                f"story {story_id!r} not found in {sprint_key(sprint_id)}", sprint_id=sprint_id, story_id=story_id
-            )
-        return found[0]
+            progress = await records.progress_of(conn, [r.id for r in rows])
+        return [records.summary_from_row(r, progress.get(r.id, Progress.of([]))) for r in rows]
 
     # -- working on stories -------------------------------------------------------------------------------------
 
@@ -277,11 +231,11 @@ class SprintService:
         number = parse_sprint_id(sprint_id)
         now = self.clock()
         async with self.db.write() as conn:
-            row = await self._visible_row(conn, principal, number, lock=True)
+            row = await records.load_visible_row(conn, number, principal, self.db.lock_rows)
             _ensure_steward(principal, row, "complete this sprint")
             if row.status != SprintStatus.ACTIVE.value:
                 raise Conflict(f"{sprint_key(number)} is already completed", sprint_id=number)
-            stories = await self._lock_story_tasks(conn, number)
+            stories = await records.lock_story_tasks(conn, number, self.db.lock_rows)
             still_open = [r for r in stories if TaskStatus(r.status) not in TERMINAL]
             if still_open and not force:
                 names = [f"{r.story_id} ({r.status})" for r in still_open]
@@ -296,69 +250,19 @@ class SprintService:
             )
             data = {"sprint_id": number, "forced": bool(still_open), "cancelled": [r.story_id for r in still_open]}
             events.append((None, "sprint_completed", data))
-            await records.append_events(conn, row.team_id, principal.actor, now, events)
-            return await self._load(conn, number)
-
-    async def _lock_story_tasks(self, conn: AsyncConnection, sprint_id: int) -> list[Any]:
-        """(story_id, id, status) of every story task, locked in id order (as add_story_to_sprint locks them)."""
-        task_ids = sa.select(S.c.task_id).where(S.c.sprint_id == sprint_id)
-        locked = self.db.lock_rows(sa.select(T.c.id).where(T.c.id.in_(task_ids)).order_by(T.c.id))
-        await conn.execute(locked)
-        query = (
-            sa.select(S.c.story_id, T.c.id, T.c.status)
-            .join(T, T.c.id == S.c.task_id)
-            .where(S.c.sprint_id == sprint_id)
-            .order_by(S.c.position)
-        )
-        return list((await conn.execute(query)).all())
+            await task_records.append_events(conn, row.team_id, principal.actor, now, events)
+            return await records.load_sprint(conn, number)
 
     async def _cancel_open(
         self, conn: AsyncConnection, sprint_id: int, task_ids: list[int], now: Any
     ) -> list[tuple[int | None, str, dict[str, Any]]]:
         if not task_ids:
             return []
-        await records.mark_cancelled(conn, task_ids, now)
+        await task_records.mark_cancelled(conn, task_ids, now)
         reason = f"{sprint_key(sprint_id)} was completed with force"
         for task_id in task_ids:
-            await records.explain_blocked_dependents(conn, task_id, f"dependency #{task_id} was cancelled", now)
+            await task_records.explain_blocked_dependents(conn, task_id, f"dependency #{task_id} was cancelled", now)
         return [(task_id, "cancelled", {"reason": reason, "cascade_from": None}) for task_id in task_ids]
-
-
-async def _stories(conn: AsyncConnection, where: sa.ColumnElement[bool]) -> list[Story]:
-    rows = (await conn.execute(sa.select(S).where(where).order_by(S.c.position))).all()
-    tasks = {t.id: t for t in await records.fetch_tasks(conn, T.c.id.in_([r.task_id for r in rows]))}
-    return [
-        Story(r.sprint_id, r.story_id, r.wave, tuple(r.dependencies or ()), r.position, tasks[r.task_id]) for r in rows
-    ]
-
-
-async def _progress_of(conn: AsyncConnection, sprint_ids: Sequence[int]) -> dict[int, Progress]:
-    if not sprint_ids:
-        return {}
-    rows = await conn.execute(
-        sa.select(S.c.sprint_id, S.c.wave, T.c.status)
-        .join(T, T.c.id == S.c.task_id)
-        .where(S.c.sprint_id.in_(sprint_ids))
-    )
-    found: dict[int, list[tuple[int, TaskStatus]]] = {}
-    for sprint_id, wave, status in rows:
-        found.setdefault(sprint_id, []).append((wave, TaskStatus(status)))
-    return {sprint_id: Progress.of(statuses) for sprint_id, statuses in found.items()}
-
-
-def _summary(row: Any, progress: Progress) -> SprintSummary:
-    return SprintSummary(
-        id=row.id,
-        team_id=row.team_id,
-        project_name=row.project_name,
-        branch=row.branch,
-        description=row.description,
-        status=SprintStatus(row.status),
-        created_by=row.created_by,
-        created_at=row.created_at,
-        completed_at=row.completed_at,
-        progress=progress,
-    )
 
 
 def _ref(story_id: str) -> str:
@@ -378,17 +282,6 @@ def _task_draft(story: PlannedStory, depends_on: Sequence[int | str]) -> TaskDra
             "ref": _ref(story.story_id),
         }
     )
-
-
-def _story_row(sprint_id: int, story: PlannedStory, task_id: int) -> dict[str, Any]:
-    return {
-        "sprint_id": sprint_id,
-        "story_id": story.story_id,
-        "task_id": task_id,
-        "wave": story.wave,
-        "dependencies": list(story.dependencies),
-        "position": story.position,
-    }
 
 
 def _check_texts(project_name: str, branch: str | None, description: str | None) -> None:
