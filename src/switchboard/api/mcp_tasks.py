@@ -21,6 +21,7 @@ from switchboard.api.mcp import (
 from switchboard.errors import InvalidInput
 from switchboard.hub import Hub
 from switchboard.limits import BATCH_MAX_TASKS
+from switchboard.sprints.models import parse_sprint_id
 from switchboard.tasks.models import TaskDraft
 from switchboard.tasks.service import TaskFilters
 
@@ -200,7 +201,8 @@ def _register_reading(server: MCPServer, hub: Hub) -> None:
             "List your team's tasks, oldest first, filtered by any of: `status` (blocked, ready, claimed, "
             "in_review, done, failed, cancelled; also `created`/`todo` = not yet claimed, `active`/`in_progress` "
             "= claimed, `open`, `terminal`; several comma-separated), `target` (tasks aimed at that agent, group, "
-            "@role or `all`), `holder` (who has claimed them), `priority`, `parent_id`, `task_type`, `tag`. "
+            "@role or `all`), `holder` (who has claimed them), `priority`, `parent_id`, `task_type`, `tag`, "
+            "`sprint_id` (a sprint's stories). "
             'Use get_tasks(target="<your name>", status="created") to see work waiting for you; to take the best '
             'one, claim_next is quicker. Returns {"items": [...], "next_cursor": n}; when next_cursor is not null, '
             "pass it as `cursor` for the next page."
@@ -216,13 +218,17 @@ def _register_reading(server: MCPServer, hub: Hub) -> None:
         task_type: Annotated[str | None, Field(description="Only tasks of this kind.")] = None,
         tag: Annotated[str | None, Field(description="Only tasks carrying this tag.")] = None,
         created_by: Annotated[str | None, Field(description="Only tasks this agent created.")] = None,
+        sprint_id: Annotated[
+            int | str | None, Field(description='Only the stories of this sprint (12, "12" or "sprint-12").')
+        ] = None,
         limit: Annotated[int, Field(description="Page size, 1 to 500.")] = 50,
         cursor: Annotated[int | None, Field(description="The `next_cursor` of the previous page.")] = None,
         team_id: TeamId = None,
     ) -> CallToolResult:
         async def run() -> dict[str, Any]:
             wanted = None if priority is None else str(priority)
-            filters = TaskFilters(status, target, holder, wanted, parent_id, task_type, tag, created_by)
+            sprint = None if sprint_id is None else parse_sprint_id(sprint_id)
+            filters = TaskFilters(status, target, holder, wanted, parent_id, task_type, tag, created_by, sprint)
             page = await hub.tasks.list_tasks(principal_of(ctx), filters, team_id, limit, cursor)
             return {"items": [t.to_json() for t in page.items], "next_cursor": page.next_cursor}
 

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Header
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field
 
 from switchboard.api.dependencies import Caller, CurrentHub, PathId, QueryId
+from switchboard.sprints.models import parse_sprint_id
 from switchboard.tasks.models import TaskDraft, Usage
 from switchboard.tasks.service import TaskFilters
 
@@ -134,12 +135,15 @@ async def list_tasks(
     task_type: str | None = None,
     tag: str | None = None,
     created_by: str | None = None,
+    sprint_id: str | None = None,
     limit: int = 50,
     cursor: QueryId = None,
 ) -> dict[str, Any]:
     """The team's tasks in creation order, filtered. `status` takes several, comma-separated, and the seeds' names
-    (`todo`, `in_progress`, ...). Pass `next_cursor` back as `cursor` for the next page."""
-    filters = TaskFilters(status, target, holder, priority, parent_id, task_type, tag, created_by)
+    (`todo`, `in_progress`, ...). `sprint_id` (12 or sprint-12) keeps one sprint's stories. Pass `next_cursor` back
+    as `cursor` for the next page."""
+    sprint = None if sprint_id is None else parse_sprint_id(sprint_id)
+    filters = TaskFilters(status, target, holder, priority, parent_id, task_type, tag, created_by, sprint)
     page = await hub.tasks.list_tasks(principal, filters, team_id, limit, cursor)
     return {"items": [t.to_json() for t in page.items], "next_cursor": page.next_cursor}
 

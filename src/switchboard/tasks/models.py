@@ -160,6 +160,8 @@ class Task:
     claimed_at: datetime | None
     finished_at: datetime | None
     depends_on: tuple[int, ...] = ()
+    sprint_id: int | None = None
+    story_id: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -185,6 +187,8 @@ class Task:
             "blocked_reason": self.blocked_reason,
             "tags": list(self.tags),
             "depends_on": list(self.depends_on),
+            "sprint_id": self.sprint_id,
+            "story_id": self.story_id,
             "result": self.result,
             "completed_status": self.completed_status,
             "usage": {

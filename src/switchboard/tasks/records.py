@@ -16,15 +16,18 @@ from switchboard.teams.models import Principal
 
 T = s.tasks
 D = s.task_dependencies
+S = s.sprint_stories
 holder_agent = s.agents.alias("holder_agent")
 
 LockRows = Callable[[sa.Select[Any]], sa.Select[Any]]
 
-TASK_COLUMNS = (*T.c, holder_agent.c.name.label("holder_name"))
+TASK_COLUMNS = (*T.c, holder_agent.c.name.label("holder_name"), S.c.sprint_id, S.c.story_id)
 
 
 def task_query() -> sa.Select[Any]:
-    return sa.select(*TASK_COLUMNS).select_from(T.outerjoin(holder_agent, holder_agent.c.id == T.c.holder_agent_id))
+    return sa.select(*TASK_COLUMNS).select_from(
+        T.outerjoin(holder_agent, holder_agent.c.id == T.c.holder_agent_id).outerjoin(S, S.c.task_id == T.c.id)
+    )
 
 
 async def fetch_tasks(
@@ -93,6 +96,8 @@ def task_from_row(row: Any, depends_on: Iterable[int] = ()) -> Task:
         claimed_at=row.claimed_at,
         finished_at=row.finished_at,
         depends_on=tuple(depends_on),
+        sprint_id=row.sprint_id,
+        story_id=row.story_id,
     )
 
 
@@ -157,6 +162,39 @@ async def explain_blocked_dependents(conn: AsyncConnection, task_id: int, reason
     )
 
 
+async def add_dependency(
+    conn: AsyncConnection, dependents: Sequence[int], depends_on_id: int, reason: str, now: datetime
+) -> list[int]:
+    """Make each of `dependents` wait for the unfinished task `depends_on_id` too: ready ones become blocked with
+    `reason`. Returns the ids blocked again."""
+    if not dependents:
+        return []
+    await conn.execute(D.insert(), [{"task_id": t, "depends_on_id": depends_on_id} for t in dependents])
+    result = await conn.execute(
+        T.update()
+        .where(T.c.id.in_(dependents), T.c.status == TaskStatus.READY.value)
+        .values(status=TaskStatus.BLOCKED.value, blocked_reason=reason, updated_at=now)
+        .returning(T.c.id)
+    )
+    return sorted(r.id for r in result)
+
+
+async def mark_cancelled(conn: AsyncConnection, task_ids: Sequence[int], now: datetime) -> None:
+    """Cancel open tasks: a holder's claim ends with them."""
+    await conn.execute(
+        T.update()
+        .where(T.c.id.in_(task_ids))
+        .values(
+            status=TaskStatus.CANCELLED.value,
+            lease_expires_at=None,
+            finished_at=now,
+            updated_at=now,
+            completed_status="CANCELLED",
+            blocked_reason=None,
+        )
+    )
+
+
 async def transitive_dependents(conn: AsyncConnection, task_id: int) -> list[int]:
     """Every task that depends on `task_id`, directly or through others, in breadth-first order."""
     seen: dict[int, None] = {}
@@ -172,9 +210,11 @@ async def load_visible_row(
     conn: AsyncConnection, task_id: int, principal: Principal, lock_rows: LockRows | None = None
 ) -> Any:
     """The task's row if the caller's key reaches its team, else NotFound (never a hint that it exists)."""
-    query = sa.select(T, s.teams.c.org_id).join(s.teams, s.teams.c.id == T.c.team_id).where(T.c.id == task_id)
     if lock_rows is not None:
-        query = lock_rows(query)
+        # The task's row alone: locking the joined team row too would make every task write of the team wait
+        # here, and deadlock with transactions whose event inserts take a key-share lock on that team row.
+        await conn.execute(lock_rows(sa.select(T.c.id).where(T.c.id == task_id)))
+    query = sa.select(T, s.teams.c.org_id).join(s.teams, s.teams.c.id == T.c.team_id).where(T.c.id == task_id)
     row = (await conn.execute(query)).first()
     agent = principal.agent
     if row is None or row.org_id != principal.org_id or (agent is not None and agent.team_id != row.team_id):

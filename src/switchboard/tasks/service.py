@@ -59,6 +59,7 @@ class TaskFilters:
     task_type: str | None = None
     tag: str | None = None
     created_by: str | None = None
+    sprint_id: int | None = None
 
 
 class TaskService:
@@ -114,6 +115,12 @@ class TaskService:
                     )
                 )
             return await records.fetch_tasks(conn, T.c.id.in_(ids))
+
+    async def insert_tasks(
+        self, conn: AsyncConnection, principal: Principal, team: Team, drafts: Sequence[TaskDraft]
+    ) -> list[int]:
+        """Create tasks inside the caller's transaction (a sprint's stories), with a batch's checks and refs."""
+        return await self._insert_drafts(conn, principal, team, drafts)
 
     async def _replay(
         self, conn: AsyncConnection, team_id: int, scope: str, key: str, request_hash: str
@@ -326,6 +333,9 @@ class TaskService:
                 where.append(column == value)
         if cursor is not None:
             where.append(T.c.id > cursor)
+        if filters.sprint_id is not None:
+            stories = records.S
+            where.append(T.c.id.in_(sa.select(stories.c.task_id).where(stories.c.sprint_id == filters.sprint_id)))
         async with self.db.read() as conn:
             if filters.target is not None:
                 where.append(await self._target_filter(conn, team.id, filters.target))
@@ -405,18 +415,7 @@ class TaskService:
                     sa.select(T.c.id).where(T.c.id.in_(later), T.c.status.notin_([t.value for t in TERMINAL]))
                 )
                 ids.extend(r.id for r in open_rows)
-            await conn.execute(
-                T.update()
-                .where(T.c.id.in_(ids))
-                .values(
-                    status=TaskStatus.CANCELLED.value,
-                    lease_expires_at=None,
-                    finished_at=now,
-                    updated_at=now,
-                    completed_status="CANCELLED",
-                    blocked_reason=None,
-                )
-            )
+            await records.mark_cancelled(conn, ids, now)
             note = reason or ("cancelled with its dependency" if cascade else None)
             await records.append_events(
                 conn,
