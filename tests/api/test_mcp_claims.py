@@ -140,7 +140,8 @@ async def test_a_holder_whose_lease_expired_is_fenced_off_after_the_sweep(
         )
         beat = await refused(client, "heartbeat", {"task_id": task["id"], "attempt": stale["attempt"]})
         finish = await refused(client, "complete_task", {"task_id": task["id"], "attempt": stale["attempt"]})
-    assert swept.returned == (task["id"],)
+    # The session database is shared: other tests' expired leases may be swept too.
+    assert task["id"] in swept.returned
     assert fresh["task"]["holder"] == "bob"
     assert fresh["task"]["attempt"] == 2
     assert progress["code"] == beat["code"] == finish["code"] == "conflict"

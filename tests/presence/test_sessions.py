@@ -53,7 +53,8 @@ async def test_a_session_silent_past_the_timeout_is_closed(world: World, clock: 
     clock.advance(400)
     await hub.sessions.update_session(builder.principal, "chatty", progress=50)
     clock.advance(201)
-    assert await hub.sessions.close_silent() == 1
+    # On PostgreSQL the database is shared by the session's tests, whose sessions may fall silent too.
+    assert await hub.sessions.close_silent() >= 1
     assert await hub.sessions.close_silent() == 0
     sessions = {s.session_id: s for s in await hub.sessions.list_sessions(builder.principal, include_ended=True)}
     assert (sessions["quiet"].status, sessions["quiet"].ended_at) == ("closed", clock.now)
