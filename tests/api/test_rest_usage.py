@@ -25,6 +25,7 @@ async def test_the_seeds_budget_patch_works_as_written_and_get_shows_every_setti
         "default_model": None,
         "offline_after_seconds": 600,
         "session_timeout_seconds": 3600,
+        "managers_answer_questions": False,
     }
 
 
