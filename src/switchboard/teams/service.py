@@ -314,16 +314,17 @@ class TeamService:
         members: Sequence[str | int] = (),
     ) -> Group:
         """A new group for multicast (managers and admins). Its name may not be `all` nor an agent's name."""
-        _refuse_self_join(principal, name, members)
-        require_manager(principal, team_id, "create groups")
-        if not NAME_PATTERN.match(name or "") or name == ALL:
-            raise InvalidInput(
-                f"invalid group name {name!r}: a letter, then letters, digits, '.', '_' or '-' (at most 64), not 'all'",
-                name=name,
-            )
-        check_chars("description", description, GROUP_DESCRIPTION_MAX_CHARS)
         async with self.db.write() as conn:
             await self.get_team(principal, team_id, conn)
+            _refuse_self_join(principal, name, members)
+            require_manager(principal, team_id, "create groups")
+            if not NAME_PATTERN.match(name or "") or name == ALL:
+                raise InvalidInput(
+                    f"invalid group name {name!r}: a letter, then letters, digits, '.', '_' or '-' (at most 64), "
+                    "not 'all'",
+                    name=name,
+                )
+            check_chars("description", description, GROUP_DESCRIPTION_MAX_CHARS)
             if await self._group_id(conn, team_id, name) is not None:
                 raise Conflict(f"a group named {name!r} already exists in this team", name=name)
             if await self.find_agent(conn, team_id, name) is not None:
@@ -345,10 +346,11 @@ class TeamService:
         self, principal: Principal, team_id: int, group: str, members: Sequence[str | int]
     ) -> Group:
         """Put agents (names or ids) into a group (managers and admins); those already in it stay as they are."""
-        _refuse_self_join(principal, group, members)
-        require_manager(principal, team_id, "change group membership")
         async with self.db.write() as conn:
-            group_id = await self._changeable_group(conn, principal, team_id, group)
+            await self.get_team(principal, team_id, conn)
+            _refuse_self_join(principal, group, members)
+            require_manager(principal, team_id, "change group membership")
+            group_id = await self._changeable_group(conn, team_id, group)
             agent_ids = await self._member_ids(conn, team_id, members, required=True)
             present = set(
                 (
@@ -367,9 +369,10 @@ class TeamService:
         self, principal: Principal, team_id: int, group: str, members: Sequence[str | int]
     ) -> Group:
         """Take agents (names or ids) out of a group (managers and admins); those not in it are ignored."""
-        require_manager(principal, team_id, "change group membership")
         async with self.db.write() as conn:
-            group_id = await self._changeable_group(conn, principal, team_id, group)
+            await self.get_team(principal, team_id, conn)
+            require_manager(principal, team_id, "change group membership")
+            group_id = await self._changeable_group(conn, team_id, group)
             agent_ids = await self._member_ids(conn, team_id, members, required=True)
             removed = (
                 await conn.execute(
@@ -383,8 +386,7 @@ class TeamService:
                 await _group_event(conn, team_id, principal, self.clock(), "group_members_removed", group, gone)
             return await _load_group(conn, team_id, group)
 
-    async def _changeable_group(self, conn: AsyncConnection, principal: Principal, team_id: int, name: str) -> int:
-        await self.get_team(principal, team_id, conn)
+    async def _changeable_group(self, conn: AsyncConnection, team_id: int, name: str) -> int:
         if name == ALL:
             raise InvalidInput("'all' holds every agent of the team by itself; its membership cannot change", name=name)
         group_id = await self._group_id(conn, team_id, name)
