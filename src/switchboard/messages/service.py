@@ -336,10 +336,13 @@ async def _inbox_ids(
 ) -> list[int]:
     """Message ids of the agent's deliveries in inbox order. Only delivery rows are locked, never the message
     rows, which every recipient of a multicast shares."""
+    # For unread rows, read_at (all null) leads the order so that PostgreSQL walks the inbox index in order
+    # instead of sorting every unread delivery: it does not treat `IS NULL` as an equality for ordering.
+    order = (D.c.read_at, D.c.priority.desc(), D.c.message_id) if unread else (D.c.priority.desc(), D.c.message_id)
     query = (
         sa.select(D.c.message_id)
         .where(D.c.agent_id == agent_id, D.c.read_at.is_(None) if unread else D.c.read_at.is_not(None), *filters)
-        .order_by(D.c.priority.desc(), D.c.message_id)
+        .order_by(*order)
         .limit(limit)
     )
     if lock is not None:
