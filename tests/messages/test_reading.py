@@ -2,6 +2,7 @@
 
 from datetime import timedelta
 
+import anyio
 import pytest
 import sqlalchemy as sa
 
@@ -191,3 +192,24 @@ async def test_reading_marks_appends_one_event_per_call(world: World) -> None:
             )
         ).all()
     assert [(r.actor, r.data) for r in rows] == [("reviewer", {"message_ids": ids})]
+
+
+async def test_concurrent_reads_of_one_inbox_never_return_a_message_twice(world: World) -> None:
+    builder = await world.agent("builder")
+    reviewer = await world.agent("reviewer", role="reviewer")
+    sent = [await send(world, builder, "reviewer", f"note {i}") for i in range(40)]
+    results: list[list[int]] = []
+
+    async def read() -> None:
+        inbox = await world.hub.messages.get_messages(reviewer.principal, InboxQuery(limit=10))
+        results.append([m.id for m in inbox.messages])
+
+    with anyio.fail_after(5):
+        async with anyio.create_task_group() as readers:
+            for _ in range(6):
+                readers.start_soon(read)
+    returned = [i for ids in results for i in ids]
+    assert len(returned) == len(set(returned))
+    assert set(returned) <= set(sent)
+    left = await world.hub.messages.get_messages(reviewer.principal, InboxQuery(limit=100))
+    assert sorted(returned + [m.id for m in left.messages]) == sent
