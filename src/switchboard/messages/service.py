@@ -176,11 +176,12 @@ class MessageService:
             if session_id is not None:
                 await touch_session(conn, agent, session_id, now)
             lock = self.db.lock_rows if query.mark_as_read else None
-            ids = await _inbox_ids(conn, agent.id, filters, unread=True, limit=query.limit, lock=lock)
+            unread = await _inbox_ids(conn, agent.id, filters, unread=True, limit=query.limit, lock=lock)
+            ids = list(unread)
             if query.include_read and len(ids) < query.limit:
                 ids += await _inbox_ids(conn, agent.id, filters, unread=False, limit=query.limit - len(ids))
             if query.mark_as_read:
-                await self._mark(conn, agent, ids, now)
+                await self._mark(conn, agent, unread, now)
             found = {m.id: m for m in await records.fetch_messages(conn, M.c.id.in_(ids), agent.id)}
             remaining = await conn.scalar(
                 sa.select(sa.func.count()).select_from(D).where(D.c.agent_id == agent.id, D.c.read_at.is_(None))
@@ -213,15 +214,15 @@ class MessageService:
             await self._mark(conn, agent, unread, self.clock())
         return ReadReceipt(tuple(wanted), tuple(unread))
 
-    async def _mark(self, conn: AsyncConnection, agent: Agent, ids: Sequence[int], now: datetime) -> None:
-        if not ids:
+    async def _mark(self, conn: AsyncConnection, agent: Agent, unread: Sequence[int], now: datetime) -> None:
+        """Mark deliveries read that this transaction found unread and holds (locked on PostgreSQL)."""
+        if not unread:
             return
-        await conn.execute(
-            D.update()
-            .where(D.c.agent_id == agent.id, D.c.message_id.in_(ids), D.c.read_at.is_(None))
-            .values(read_at=now)
-        )
-        await append_events(conn, agent.team_id, agent.name, now, [(None, "messages_read", {"message_ids": list(ids)})])
+        # No `read_at IS NULL` here: it would lead PostgreSQL to scan every unread delivery of the agent through
+        # the inbox index instead of looking the rows up by primary key.
+        await conn.execute(D.update().where(D.c.message_id.in_(unread), D.c.agent_id == agent.id).values(read_at=now))
+        event = (None, "messages_read", {"message_ids": list(unread)})
+        await append_events(conn, agent.team_id, agent.name, now, [event])
 
     async def get_message(self, principal: Principal, message_id: int) -> Message:
         """One message the caller sent or received (an admin: any of its org's). The sender and admins also see
