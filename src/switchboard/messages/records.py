@@ -10,9 +10,10 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from switchboard.errors import NotFound
 from switchboard.messages.models import Message, MessagePriority, MessageType, Receipt
 from switchboard.storage import schema as s
-from switchboard.tasks.records import append_events
+from switchboard.tasks.records import LockRows, append_events
 from switchboard.teams.models import Target, TargetKind
 
 M = s.messages
@@ -168,3 +169,37 @@ def message_from_row(row: Any, with_read_count: bool = False) -> Message:
         read_at=row.viewer_read_at,
         read_count=row.read_count if with_read_count else None,
     )
+
+
+async def require_message(
+    conn: AsyncConnection, message_id: int, viewer: int | None, with_read_count: bool = True
+) -> Message:
+    found = await fetch_messages(conn, M.c.id == message_id, viewer, with_read_count=with_read_count)
+    if not found:
+        raise NotFound(f"message {message_id} not found")
+    return found[0]
+
+
+async def inbox_ids(
+    conn: AsyncConnection,
+    agent_id: int,
+    filters: list[sa.ColumnElement[bool]],
+    *,
+    unread: bool,
+    limit: int,
+    lock: LockRows | None = None,
+) -> list[int]:
+    """Message ids of the agent's deliveries in inbox order. Only delivery rows are locked, never the message
+    rows, which every recipient of a multicast shares."""
+    # For unread rows, read_at (all null) leads the order so that PostgreSQL walks the inbox index in order
+    # instead of sorting every unread delivery: it does not treat `IS NULL` as an equality for ordering.
+    order = (D.c.read_at, D.c.priority.desc(), D.c.message_id) if unread else (D.c.priority.desc(), D.c.message_id)
+    query = (
+        sa.select(D.c.message_id)
+        .where(D.c.agent_id == agent_id, D.c.read_at.is_(None) if unread else D.c.read_at.is_not(None), *filters)
+        .order_by(*order)
+        .limit(limit)
+    )
+    if lock is not None:
+        query = lock(query)
+    return list((await conn.execute(query)).scalars())

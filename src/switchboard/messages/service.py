@@ -111,7 +111,7 @@ class MessageService:
                         created_at=self.clock(),
                     )
                 )
-            return await _one(conn, message_id, sender_id)
+            return await records.require_message(conn, message_id, sender_id)
 
     async def _replay(
         self, conn: AsyncConnection, team_id: int, key: str, request_hash: str, viewer: int | None
@@ -130,7 +130,7 @@ class MessageService:
         # The sender is part of the hash, so a key reused by someone else is a conflict, never their message.
         if row.request_hash != request_hash:
             raise Conflict(f"idempotency key {key!r} was already used with a different request", idempotency_key=key)
-        return await _one(conn, row.response["message_id"], viewer)
+        return await records.require_message(conn, row.response["message_id"], viewer)
 
     async def _thread_of(
         self, conn: AsyncConnection, principal: Principal, team: Team, draft: MessageDraft
@@ -176,10 +176,10 @@ class MessageService:
             if session_id is not None:
                 await touch_session(conn, agent, session_id, now)
             lock = self.db.lock_rows if query.mark_as_read else None
-            unread = await _inbox_ids(conn, agent.id, filters, unread=True, limit=query.limit, lock=lock)
+            unread = await records.inbox_ids(conn, agent.id, filters, unread=True, limit=query.limit, lock=lock)
             ids = list(unread)
             if query.include_read and len(ids) < query.limit:
-                ids += await _inbox_ids(conn, agent.id, filters, unread=False, limit=query.limit - len(ids))
+                ids += await records.inbox_ids(conn, agent.id, filters, unread=False, limit=query.limit - len(ids))
             if query.mark_as_read:
                 await self._mark(conn, agent, unread, now)
             found = {m.id: m for m in await records.fetch_messages(conn, M.c.id.in_(ids), agent.id)}
@@ -245,8 +245,8 @@ class MessageService:
                 raise NotFound(f"message {message_id} not found")
             assert row is not None
             if agent is not None and row.sender_agent_id != agent.id:
-                return await _one(conn, message_id, agent.id, with_read_count=False)
-            message = await _one(conn, message_id, agent.id if agent else None)
+                return await records.require_message(conn, message_id, agent.id, with_read_count=False)
+            message = await records.require_message(conn, message_id, agent.id if agent else None)
             return replace(message, receipts=await records.receipts_of(conn, message_id))
 
     async def get_sent_messages(
@@ -326,31 +326,6 @@ class MessageService:
         )
 
 
-async def _inbox_ids(
-    conn: AsyncConnection,
-    agent_id: int,
-    filters: list[sa.ColumnElement[bool]],
-    *,
-    unread: bool,
-    limit: int,
-    lock: Any = None,
-) -> list[int]:
-    """Message ids of the agent's deliveries in inbox order. Only delivery rows are locked, never the message
-    rows, which every recipient of a multicast shares."""
-    # For unread rows, read_at (all null) leads the order so that PostgreSQL walks the inbox index in order
-    # instead of sorting every unread delivery: it does not treat `IS NULL` as an equality for ordering.
-    order = (D.c.read_at, D.c.priority.desc(), D.c.message_id) if unread else (D.c.priority.desc(), D.c.message_id)
-    query = (
-        sa.select(D.c.message_id)
-        .where(D.c.agent_id == agent_id, D.c.read_at.is_(None) if unread else D.c.read_at.is_not(None), *filters)
-        .order_by(*order)
-        .limit(limit)
-    )
-    if lock is not None:
-        query = lock(query)
-    return list((await conn.execute(query)).scalars())
-
-
 def _inbox_filters(query: InboxQuery) -> list[sa.ColumnElement[bool]]:
     filters: list[sa.ColumnElement[bool]] = []
     if query.priority is not None:
@@ -359,13 +334,6 @@ def _inbox_filters(query: InboxQuery) -> list[sa.ColumnElement[bool]]:
         kind = MessageType.parse(query.message_type).value
         filters.append(D.c.message_id.in_(sa.select(M.c.id).where(M.c.message_type == kind)))
     return filters
-
-
-async def _one(conn: AsyncConnection, message_id: int, viewer: int | None, with_read_count: bool = True) -> Message:
-    found = await records.fetch_messages(conn, M.c.id == message_id, viewer, with_read_count=with_read_count)
-    if not found:
-        raise NotFound(f"message {message_id} not found")
-    return found[0]
 
 
 async def _ensure_task_in_team(conn: AsyncConnection, team: Team, task_id: int | None) -> None:
