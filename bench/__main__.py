@@ -1,4 +1,5 @@
-"""`make bench`: claim+complete throughput through the service, and MCP `claim_next` latency over HTTP.
+"""`make bench`: claim+complete throughput through the service, MCP `claim_next` latency over HTTP, and messages:
+fan-out of one message to a group of 100 agents and `get_messages` latency for an agent with 10,000 messages.
 
 Prints a Markdown table; each figure is the median of several runs on this machine.
 """
@@ -16,7 +17,9 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import TypeVar
 
 import asyncpg
 import httpx
@@ -25,10 +28,15 @@ from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
 
 from switchboard.config import Settings
-from switchboard.hub import running_hub
+from switchboard.hub import Hub, running_hub
+from switchboard.messages.models import InboxQuery, MessageDraft, MessagePriority, MessageType
+from switchboard.storage import schema
 from switchboard.tasks.models import TaskDraft
+from switchboard.teams.models import Principal, Team
 
 PG_SERVER = os.environ.get("SWITCHBOARD_BENCH_POSTGRES", "postgresql://postgres@127.0.0.1:5432")
+INBOX_PAGE = 50  # get_messages' default limit
+T = TypeVar("T")
 
 
 async def claim_complete_throughput(url: str, data_dir: Path, workers: int, tasks: int) -> float:
@@ -57,6 +65,88 @@ async def claim_complete_throughput(url: str, data_dir: Path, workers: int, task
         elapsed = time.perf_counter() - started
         assert sum(counts) == tasks, (sum(counts), tasks)
         return tasks / elapsed
+
+
+async def _bench_team(hub: Hub, settings: Settings, name: str) -> tuple[Principal, Team]:
+    admin = await hub.keys.authenticate(settings.admin_key_file.read_text().strip())
+    return admin, await hub.teams.create_team(admin, admin.org_id, f"{name} {secrets.token_hex(3)}")
+
+
+async def message_fanout(url: str, data_dir: Path, members: int, sends: int) -> list[float]:
+    """Milliseconds per `send_message` to a group of `members` agents (one delivery each) through the service."""
+    settings = Settings(data_dir=data_dir, database_url=url, rate_burst=10**9)
+    async with running_hub(settings) as hub:
+        admin, team = await _bench_team(hub, settings, "fanout")
+        for i in range(members):
+            await hub.teams.create_agent(admin, team.id, f"builder-{i}", "engineer")
+        manager = await hub.keys.authenticate((await hub.keys.create_key(admin, team.id, "manager")).plaintext)
+        samples = []
+        for i in range(sends):
+            started = time.perf_counter()
+            sent = await hub.messages.send_message(
+                manager, MessageDraft.model_validate({"target": "builders", "message": f"directive {i}"})
+            )
+            samples.append((time.perf_counter() - started) * 1000)
+            assert sent.recipients == members, sent.recipients
+        return samples
+
+
+async def inbox_latency(url: str, data_dir: Path, stored: int, page: int) -> list[float]:
+    """Milliseconds per `get_messages` (a page of `page`, marked read) by an agent holding `stored` messages, until
+    every one is read."""
+    settings = Settings(data_dir=data_dir, database_url=url, rate_burst=10**9)
+    async with running_hub(settings) as hub:
+        admin, team = await _bench_team(hub, settings, "inbox")
+        sender = await hub.teams.create_agent(admin, team.id, "sender", "engineer")
+        reader = await hub.keys.authenticate((await hub.keys.create_key(admin, team.id, "reader")).plaintext)
+        assert reader.agent is not None
+        await _store_messages(hub, team.id, sender.id, reader.agent.id, stored)
+        samples = []
+        query = InboxQuery(limit=page)
+        for _ in range(stored // page):
+            started = time.perf_counter()
+            inbox = await hub.messages.get_messages(reader, query)
+            samples.append((time.perf_counter() - started) * 1000)
+            assert len(inbox.messages) == page, len(inbox.messages)
+        return samples
+
+
+async def _store_messages(hub: Hub, team_id: int, sender_id: int, reader_id: int, count: int) -> None:
+    """Fill the reader's inbox in bulk: building the data set is not what is measured."""
+    now = hub.clock()
+    priorities = list(MessagePriority)
+    rows = [
+        {
+            "team_id": team_id,
+            "sender_agent_id": sender_id,
+            "sender": "sender",
+            "target_kind": "agent",
+            "target_name": "reader",
+            "target_agent_id": reader_id,
+            "message_type": MessageType.STATUS.value,
+            "priority": int(priorities[i % len(priorities)]),
+            "body": f"status {i}: all tests pass on branch feature/{i}",
+            "recipient_count": 1,
+            "created_at": now,
+        }
+        for i in range(count)
+    ]
+    async with hub.db.write() as conn:
+        inserted = await conn.execute(
+            schema.messages.insert().returning(schema.messages.c.id, sort_by_parameter_order=True), rows
+        )
+        ids = [r.id for r in inserted]
+        await conn.execute(
+            schema.messages.update().values(thread_id=schema.messages.c.id).where(schema.messages.c.team_id == team_id)
+        )
+        await conn.execute(
+            schema.message_deliveries.insert(),
+            [{"message_id": m, "agent_id": reader_id, "priority": rows[i]["priority"]} for i, m in enumerate(ids)],
+        )
+    if hub.db.dialect == "postgresql":
+        # A database that grew to this size has statistics (autovacuum analyzes it); a bulk load has none yet.
+        async with hub.db.write() as conn:
+            await conn.exec_driver_sql("ANALYZE messages, message_deliveries")
 
 
 async def mcp_claim_next_latency(url: str, data_dir: Path, calls: int) -> list[float]:
@@ -141,48 +231,80 @@ def _percentile(samples: list[float], p: float) -> float:
     return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
 
 
+async def on_fresh_database(backend: str, measure: Callable[[str, Path], Awaitable[T]]) -> T:
+    """Run one measurement on a new SQLite file or a new PostgreSQL database, dropped afterwards."""
+    with tempfile.TemporaryDirectory() as tmp:
+        url = "" if backend == "sqlite" else await _postgres_database()
+        try:
+            return await measure(url, Path(tmp))
+        finally:
+            if url:
+                await _drop(url)
+
+
 async def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench")
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--tasks", type=int, default=3000)
     parser.add_argument("--workers", type=int, default=32)
     parser.add_argument("--calls", type=int, default=1000)
+    parser.add_argument("--group", type=int, default=100, help="agents a fan-out message reaches")
+    parser.add_argument("--sends", type=int, default=100, help="fan-out messages sent per run")
+    parser.add_argument("--stored", type=int, default=10_000, help="messages in the reading agent's inbox")
+    parser.add_argument("--only", choices=("tasks", "messages"), help="run one part only")
     args = parser.parse_args()
 
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}")
-    rows = []
+    task_rows, message_rows = [], []
     for backend in ("sqlite", "postgres"):
-        rates, latencies = [], []
-        for _ in range(args.runs):
-            with tempfile.TemporaryDirectory() as tmp:
-                url = "" if backend == "sqlite" else await _postgres_database()
-                try:
-                    rates.append(await claim_complete_throughput(url, Path(tmp), args.workers, args.tasks))
-                finally:
-                    if url:
-                        await _drop(url)
-            with tempfile.TemporaryDirectory() as tmp:
-                url = "" if backend == "sqlite" else await _postgres_database()
-                try:
-                    latencies.append(await mcp_claim_next_latency(url, Path(tmp), args.calls))
-                finally:
-                    if url:
-                        await _drop(url)
-        rows.append(
-            (
-                backend,
-                statistics.median(rates),
-                statistics.median(statistics.median(s) for s in latencies),
-                statistics.median(_percentile(s, 99) for s in latencies),
-            )
+        if args.only != "messages":
+            rates, latencies = [], []
+            for _ in range(args.runs):
+                rates.append(
+                    await on_fresh_database(
+                        backend, lambda url, tmp: claim_complete_throughput(url, tmp, args.workers, args.tasks)
+                    )
+                )
+                latencies.append(
+                    await on_fresh_database(backend, lambda url, tmp: mcp_claim_next_latency(url, tmp, args.calls))
+                )
+            task_rows.append((backend, statistics.median(rates), *_p50_p99(latencies)))
+        if args.only != "tasks":
+            sends, reads = [], []
+            for _ in range(args.runs):
+                sends.append(
+                    await on_fresh_database(backend, lambda url, tmp: message_fanout(url, tmp, args.group, args.sends))
+                )
+                reads.append(
+                    await on_fresh_database(backend, lambda url, tmp: inbox_latency(url, tmp, args.stored, INBOX_PAGE))
+                )
+            message_rows.append((backend, *_p50_p99(sends), *_p50_p99(reads)))
+    if task_rows:
+        print(
+            f"\n{args.workers} workers, {args.tasks} tasks, {args.calls} sequential MCP calls, "
+            f"median of {args.runs} runs\n"
         )
-    print(
-        f"\n{args.workers} workers, {args.tasks} tasks, {args.calls} sequential MCP calls, median of {args.runs} runs\n"
-    )
-    print("| backend | claim+complete per second | MCP claim_next p50 (ms) | MCP claim_next p99 (ms) |")
-    print("| --- | ---: | ---: | ---: |")
-    for backend, rate, p50, p99 in rows:
-        print(f"| {backend} | {rate:,.0f} | {p50:.2f} | {p99:.2f} |")
+        print("| backend | claim+complete per second | MCP claim_next p50 (ms) | MCP claim_next p99 (ms) |")
+        print("| --- | ---: | ---: | ---: |")
+        for backend, rate, p50, p99 in task_rows:
+            print(f"| {backend} | {rate:,.0f} | {p50:.2f} | {p99:.2f} |")
+    if message_rows:
+        print(
+            f"\n{args.sends} sends to a group of {args.group}; get_messages pages of {INBOX_PAGE} (marked read) until "
+            f"{args.stored:,} stored messages are read; median of {args.runs} runs\n"
+        )
+        print(
+            f"| backend | send to {args.group} p50 (ms) | send to {args.group} p99 (ms) "
+            "| get_messages p50 (ms) | get_messages p99 (ms) |"
+        )
+        print("| --- | ---: | ---: | ---: | ---: |")
+        for backend, send50, send99, read50, read99 in message_rows:
+            print(f"| {backend} | {send50:.2f} | {send99:.2f} | {read50:.2f} | {read99:.2f} |")
+
+
+def _p50_p99(runs: list[list[float]]) -> tuple[float, float]:
+    """The median over runs of each run's median and 99th percentile."""
+    return statistics.median(statistics.median(r) for r in runs), statistics.median(_percentile(r, 99) for r in runs)
 
 
 if __name__ == "__main__":

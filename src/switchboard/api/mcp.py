@@ -27,7 +27,17 @@ Work arrives as tasks: `claim_next` takes the best ready task for you; `heartbea
 `complete_task` when done. Managers break work down with `create_task` / `create_tasks_batch`."""
 
 # Tools only managers and admins see in tools/list (the services refuse others anyway).
-STEWARD_TOOLS = frozenset({"create_key", "revoke_key", "update_team_settings", "answer_question"})
+STEWARD_TOOLS = frozenset(
+    {
+        "create_key",
+        "revoke_key",
+        "update_team_settings",
+        "answer_question",
+        "create_group",
+        "add_group_members",
+        "remove_group_members",
+    }
+)
 
 READ_ONLY = ToolAnnotations(read_only_hint=True, destructive_hint=False, idempotent_hint=True, open_world_hint=False)
 WRITE = ToolAnnotations(read_only_hint=False, destructive_hint=False, idempotent_hint=False, open_world_hint=False)

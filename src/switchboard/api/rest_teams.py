@@ -61,6 +61,20 @@ class NewAgent(BaseModel):
     config: dict[str, Any] | None = None
 
 
+class NewGroup(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str
+    description: str | None = None
+    members: list[str | int] = Field(default_factory=list)
+
+
+class GroupMembers(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    members: list[str | int]
+
+
 class NewAgentKey(BaseModel):
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
@@ -181,6 +195,29 @@ async def get_agent(agent_id: PathId, principal: Caller, hub: CurrentHub) -> dic
 async def list_groups(team_id: PathId, principal: Caller, hub: CurrentHub) -> dict[str, Any]:
     """The team's groups and their members; `all` holds every agent."""
     return {"groups": [group_json(g) for g in await hub.teams.list_groups(principal, team_id)]}
+
+
+@router.post("/teams/{team_id}/groups", status_code=201, tags=["agents"])
+async def create_group(team_id: PathId, body: NewGroup, principal: Caller, hub: CurrentHub) -> dict[str, Any]:
+    """Create a group (a manager or admin), optionally with members; not `all`, nor an agent's name."""
+    group = await hub.teams.create_group(principal, team_id, body.name, body.description, body.members)
+    return group_json(group)
+
+
+@router.post("/teams/{team_id}/groups/{name}/members", status_code=200, tags=["agents"])
+async def add_group_members(
+    team_id: PathId, name: str, body: GroupMembers, principal: Caller, hub: CurrentHub
+) -> dict[str, Any]:
+    """Put agents (names or ids) into a group (a manager or admin); an agent cannot add itself."""
+    return group_json(await hub.teams.add_group_members(principal, team_id, name, body.members))
+
+
+@router.delete("/teams/{team_id}/groups/{name}/members/{agent}", status_code=200, tags=["agents"])
+async def remove_group_member(
+    team_id: PathId, name: str, agent: str, principal: Caller, hub: CurrentHub
+) -> dict[str, Any]:
+    """Take an agent (name or id) out of a group (a manager or admin). Answers the group."""
+    return group_json(await hub.teams.remove_group_members(principal, team_id, name, [agent]))
 
 
 # -- keys ---------------------------------------------------------------------------------------------------------

@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from switchboard.clock import Clock
-from switchboard.errors import Conflict, InvalidInput, NotFound
+from switchboard.errors import Conflict, Forbidden, InvalidInput, NotFound
 from switchboard.limits import ID_MAX, check_chars
 from switchboard.storage import Database
 from switchboard.storage import schema as s
+from switchboard.tasks.records import append_events
 from switchboard.teams.access import ensure_team_visible, require_admin, require_manager
 from switchboard.teams.models import Agent, AgentStatus, AgentView, Group, Org, Principal, Team, TeamSettings
 from switchboard.teams.targets import ALL, NAME_PATTERN
@@ -38,6 +40,7 @@ CLAIMED = "claimed"
 # The columns' widths: longer values would fail in PostgreSQL and be kept whole by SQLite.
 ROLE_MAX_CHARS = 50
 MODEL_MAX_CHARS = 200
+GROUP_DESCRIPTION_MAX_CHARS = 500
 
 
 class TeamService:
@@ -295,6 +298,149 @@ class TeamService:
             by_group.setdefault(group_id, []).append(agent_name)
         everyone = Group(0, team_id, ALL, "Every agent of the team", tuple(sorted(names)))
         return [everyone, *(Group(r.id, r.team_id, r.name, r.description, tuple(by_group.get(r.id, ()))) for r in rows)]
+
+    async def create_group(
+        self,
+        principal: Principal,
+        team_id: int,
+        name: str,
+        description: str | None = None,
+        members: Sequence[str | int] = (),
+    ) -> Group:
+        """A new group for multicast (managers and admins). Its name may not be `all` nor an agent's name."""
+        async with self.db.write() as conn:
+            await self.get_team(principal, team_id, conn)
+            _refuse_self_join(principal, name, members)
+            require_manager(principal, team_id, "create groups")
+            if not NAME_PATTERN.match(name or "") or name == ALL:
+                raise InvalidInput(
+                    f"invalid group name {name!r}: a letter, then letters, digits, '.', '_' or '-' (at most 64), "
+                    "not 'all'",
+                    name=name,
+                )
+            check_chars("description", description, GROUP_DESCRIPTION_MAX_CHARS)
+            if await self._group_id(conn, team_id, name) is not None:
+                raise Conflict(f"a group named {name!r} already exists in this team", name=name)
+            if await self.find_agent(conn, team_id, name) is not None:
+                raise Conflict(f"{name!r} is an agent of this team; pick another group name", name=name)
+            agent_ids = await self._member_ids(conn, team_id, members)
+            group_id = (
+                await conn.execute(
+                    s.groups.insert()
+                    .values(team_id=team_id, name=name, description=description)
+                    .returning(s.groups.c.id)
+                )
+            ).scalar_one()
+            if agent_ids:
+                await conn.execute(s.group_members.insert(), [{"group_id": group_id, "agent_id": a} for a in agent_ids])
+            await _group_event(conn, team_id, principal, self.clock(), "group_created", name, agent_ids)
+            return await _load_group(conn, team_id, name)
+
+    async def add_group_members(
+        self, principal: Principal, team_id: int, group: str, members: Sequence[str | int]
+    ) -> Group:
+        """Put agents (names or ids) into a group (managers and admins); those already in it stay as they are."""
+        async with self.db.write() as conn:
+            await self.get_team(principal, team_id, conn)
+            _refuse_self_join(principal, group, members)
+            require_manager(principal, team_id, "change group membership")
+            group_id = await self._changeable_group(conn, team_id, group)
+            agent_ids = await self._member_ids(conn, team_id, members, required=True)
+            present = set(
+                (
+                    await conn.execute(
+                        sa.select(s.group_members.c.agent_id).where(s.group_members.c.group_id == group_id)
+                    )
+                ).scalars()
+            )
+            added = [a for a in agent_ids if a not in present]
+            if added:
+                await conn.execute(s.group_members.insert(), [{"group_id": group_id, "agent_id": a} for a in added])
+                await _group_event(conn, team_id, principal, self.clock(), "group_members_added", group, added)
+            return await _load_group(conn, team_id, group)
+
+    async def remove_group_members(
+        self, principal: Principal, team_id: int, group: str, members: Sequence[str | int]
+    ) -> Group:
+        """Take agents (names or ids) out of a group (managers and admins); those not in it are ignored."""
+        async with self.db.write() as conn:
+            await self.get_team(principal, team_id, conn)
+            require_manager(principal, team_id, "change group membership")
+            group_id = await self._changeable_group(conn, team_id, group)
+            agent_ids = await self._member_ids(conn, team_id, members, required=True)
+            removed = (
+                await conn.execute(
+                    s.group_members.delete()
+                    .where(s.group_members.c.group_id == group_id, s.group_members.c.agent_id.in_(agent_ids))
+                    .returning(s.group_members.c.agent_id)
+                )
+            ).scalars()
+            gone = sorted(removed)
+            if gone:
+                await _group_event(conn, team_id, principal, self.clock(), "group_members_removed", group, gone)
+            return await _load_group(conn, team_id, group)
+
+    async def _changeable_group(self, conn: AsyncConnection, team_id: int, name: str) -> int:
+        if name == ALL:
+            raise InvalidInput("'all' holds every agent of the team by itself; its membership cannot change", name=name)
+        group_id = await self._group_id(conn, team_id, name)
+        if group_id is None:
+            raise NotFound(f"group {name!r} not found in this team", group=name)
+        return group_id
+
+    async def _group_id(self, conn: AsyncConnection, team_id: int, name: str) -> int | None:
+        found: int | None = await conn.scalar(
+            sa.select(s.groups.c.id).where(s.groups.c.team_id == team_id, s.groups.c.name == name)
+        )
+        return found
+
+    async def _member_ids(
+        self, conn: AsyncConnection, team_id: int, members: Sequence[str | int], required: bool = False
+    ) -> list[int]:
+        if required and not members:
+            raise InvalidInput("name at least one agent in members", field="members")
+        found: dict[int, None] = {}
+        unknown = []
+        for member in members:
+            agent = await self.find_agent(conn, team_id, member)
+            if agent is None:
+                unknown.append(str(member))
+            else:
+                found[agent.id] = None
+        if unknown:
+            raise InvalidInput(f"unknown agents: {', '.join(unknown)}", members=unknown)
+        return list(found)
+
+
+async def _load_group(conn: AsyncConnection, team_id: int, name: str) -> Group:
+    row = (await conn.execute(sa.select(s.groups).where(s.groups.c.team_id == team_id, s.groups.c.name == name))).one()
+    members = (
+        await conn.execute(
+            sa.select(s.agents.c.name)
+            .join(s.group_members, s.group_members.c.agent_id == s.agents.c.id)
+            .where(s.group_members.c.group_id == row.id)
+            .order_by(s.agents.c.name)
+        )
+    ).scalars()
+    return Group(row.id, row.team_id, row.name, row.description, tuple(members))
+
+
+async def _group_event(
+    conn: AsyncConnection, team_id: int, principal: Principal, now: datetime, kind: str, group: str, ids: list[int]
+) -> None:
+    await append_events(conn, team_id, principal.actor, now, [(None, kind, {"group": group, "agent_ids": ids})])
+
+
+def _refuse_self_join(principal: Principal, group: str, members: Sequence[str | int]) -> None:
+    """An agent that is not a manager never puts itself into a group; the refusal says so, not just "forbidden"."""
+    agent = principal.agent
+    if agent is None or agent.is_manager:
+        return
+    if {str(m).strip() for m in members} & {agent.name, str(agent.id)}:
+        raise Forbidden(
+            f"you cannot put yourself into group {group!r}: only a manager or an admin changes group membership",
+            group=group,
+        )
 
 
 async def load_agent(conn: AsyncConnection, agent_id: int) -> Agent | None:
