@@ -62,11 +62,11 @@ class Database:
         except (sa.exc.OperationalError, sa.exc.InterfaceError, OSError) as exc:
             raise Unavailable(f"database unavailable: {_first_line(exc)}") from exc
 
-    def lock_rows(self, query: SelectT, *, skip_locked: bool = False) -> SelectT:
-        """Row locks on PostgreSQL; SQLite's write transaction already holds the whole database."""
+    def lock_rows(self, query: SelectT, *, skip_locked: bool = False, shared: bool = False) -> SelectT:
+        """Row locks on PostgreSQL (`shared`: FOR SHARE); SQLite's write transaction already holds the database."""
         if self.is_sqlite:
             return query
-        return query.with_for_update(skip_locked=skip_locked)
+        return query.with_for_update(read=shared, skip_locked=skip_locked)
 
     async def dispose(self) -> None:
         await self.engine.dispose()

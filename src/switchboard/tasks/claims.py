@@ -207,7 +207,7 @@ class ClaimService:
                 await record_usage(conn, row.team_id, agent_id, task_id, Source.COMPLETE_TASK, usage, now)
                 events.append((task_id, "usage_reported", usage_event(usage, Source.COMPLETE_TASK)))
             if status == TaskStatus.DONE:
-                unblocked = await records.unblock_dependents(conn, task_id, now)
+                unblocked = await records.unblock_dependents(conn, task_id, now, self.db.lock_rows)
                 events.extend((i, "unblocked", {"by": task_id}) for _, i in unblocked)
             else:
                 verb = "failed" if status == TaskStatus.FAILED else "was cancelled"

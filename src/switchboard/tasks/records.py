@@ -130,11 +130,21 @@ async def read_events(conn: AsyncConnection, task_id: int, after_id: int, limit:
     return [TaskEvent(r.id, r.task_id, r.kind, r.actor, r.at, dict(r.data or {})) for r in rows]
 
 
-async def unblock_dependents(conn: AsyncConnection, task_id: int, now: datetime) -> list[tuple[int, int]]:
+async def unblock_dependents(
+    conn: AsyncConnection, task_id: int, now: datetime, lock_rows: LockRows
+) -> list[tuple[int, int]]:
     """After `task_id` is done: every blocked dependent whose dependencies are now all done becomes ready.
 
     Returns (team id, task id) of each task unblocked.
     """
+    dependents = sa.select(D.c.task_id).where(D.c.depends_on_id == task_id)
+    # Two dependencies finishing at once would each see the other unfinished and leave the dependent blocked:
+    # locking the dependents first makes the second check wait for the first commit and then see it.
+    await conn.execute(
+        lock_rows(
+            sa.select(T.c.id).where(T.c.id.in_(dependents), T.c.status == TaskStatus.BLOCKED.value).order_by(T.c.id)
+        )
+    )
     dep = T.alias("dep")
     waiting_on_unfinished = (
         sa.select(D.c.task_id)
@@ -142,7 +152,6 @@ async def unblock_dependents(conn: AsyncConnection, task_id: int, now: datetime)
         .where(D.c.task_id == T.c.id, dep.c.status != TaskStatus.DONE.value)
         .exists()
     )
-    dependents = sa.select(D.c.task_id).where(D.c.depends_on_id == task_id)
     result = await conn.execute(
         T.update()
         .where(T.c.id.in_(dependents), T.c.status == TaskStatus.BLOCKED.value, ~waiting_on_unfinished)

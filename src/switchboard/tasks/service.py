@@ -177,7 +177,10 @@ class TaskService:
                     wanted.add(_as_id(ref))
         found: dict[int, str] = {}
         if wanted:
-            rows = await conn.execute(sa.select(T.c.id, T.c.status).where(T.c.id.in_(wanted), T.c.team_id == team.id))
+            # A shared lock: a dependency finishing meanwhile either commits first (and is seen done) or waits
+            # for this batch and then finds the new dependents to unblock.
+            query = sa.select(T.c.id, T.c.status).where(T.c.id.in_(wanted), T.c.team_id == team.id).order_by(T.c.id)
+            rows = await conn.execute(self.db.lock_rows(query, shared=True))
             found = {r.id: r.status for r in rows}
         missing = sorted(wanted - set(found))
         if missing:
