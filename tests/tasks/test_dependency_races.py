@@ -56,3 +56,24 @@ async def test_a_task_created_while_its_dependency_finishes_is_never_left_blocke
         await other.close()
     statuses = [(await hub.tasks.get_task(world.admin, t)).task.status for t in created]
     assert statuses == [TaskStatus.READY] * ROUNDS
+
+
+async def test_the_same_idempotency_key_sent_twice_at_once_creates_one_task(world: World) -> None:
+    from switchboard.tasks.models import Task
+
+    others = [Hub(world.hub.settings) for _ in range(4)]
+    answers: list[Task] = []
+
+    async def send(hub: Hub) -> None:
+        answers.append(await hub.tasks.create_task(world.admin, TaskDraft(title="once"), world.team.id, "deploy-1"))
+
+    try:
+        with anyio.fail_after(10):
+            async with anyio.create_task_group() as tg:
+                for hub in others:
+                    tg.start_soon(send, hub)
+    finally:
+        for hub in others:
+            await hub.close()
+    assert len(answers) == 4
+    assert len({task.id for task in answers}) == 1

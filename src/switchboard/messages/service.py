@@ -5,8 +5,6 @@ An agent only ever sees messages it sent or that were delivered to it; a person 
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections.abc import Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -16,7 +14,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from switchboard.clock import Clock
-from switchboard.errors import Conflict, Forbidden, InvalidInput, NotFound
+from switchboard.errors import Forbidden, InvalidInput, NotFound
 from switchboard.limits import ID_MAX, check_bytes, check_chars
 from switchboard.messages import records
 from switchboard.messages.models import (
@@ -31,7 +29,7 @@ from switchboard.messages.models import (
     ReadReceipt,
 )
 from switchboard.presence.records import touch_session
-from switchboard.storage import Database
+from switchboard.storage import Database, idempotency
 from switchboard.storage import schema as s
 from switchboard.tasks.records import append_events
 from switchboard.teams.models import Agent, Principal, Team
@@ -43,7 +41,6 @@ D = records.D
 SCOPE = "send_message"
 MAX_PAGE = 500
 MARK_READ_MAX = 1000
-IDEMPOTENCY_KEY_MAX_CHARS = 200  # the column's width
 
 
 class MessageService:
@@ -67,16 +64,17 @@ class MessageService:
         message_type = MessageType.parse(draft.message_type)
         priority = MessagePriority.parse(draft.priority)
         raw_target = _target(draft.target)
-        check_chars("idempotency_key", idempotency_key, IDEMPOTENCY_KEY_MAX_CHARS)
+        check_chars("idempotency_key", idempotency_key, idempotency.KEY_MAX_CHARS)
         team = await self.teams.default_team(principal, team_id)
         sender_id = principal.agent.id if principal.agent is not None else None
         links = [draft.thread_id, draft.reply_to, draft.task_id]
-        request_hash = _hash([principal.actor, raw_target, body, message_type, int(priority), *links])
+        # The sender is part of the fingerprint, so a key reused by someone else is a conflict, never their message.
+        fingerprint = idempotency.request_hash([principal.actor, raw_target, body, message_type, int(priority), *links])
         async with self.db.write() as conn:
             if idempotency_key is not None:
-                earlier = await self._replay(conn, team.id, idempotency_key, request_hash, sender_id)
+                earlier = await idempotency.reserve(conn, team.id, SCOPE, idempotency_key, fingerprint, self.clock())
                 if earlier is not None:
-                    return earlier
+                    return await records.require_message(conn, earlier["message_id"], sender_id)
             target = await resolve_target(conn, team.id, raw_target)
             recipients = await records.recipient_ids(conn, team.id, target, sender_id)
             if not recipients:
@@ -101,36 +99,8 @@ class MessageService:
                 task_id=draft.task_id,
             )
             if idempotency_key is not None:
-                await conn.execute(
-                    s.idempotency_keys.insert().values(
-                        team_id=team.id,
-                        scope=SCOPE,
-                        key=idempotency_key,
-                        request_hash=request_hash,
-                        response={"message_id": message_id},
-                        created_at=self.clock(),
-                    )
-                )
+                await idempotency.remember(conn, team.id, SCOPE, idempotency_key, {"message_id": message_id})
             return await records.require_message(conn, message_id, sender_id)
-
-    async def _replay(
-        self, conn: AsyncConnection, team_id: int, key: str, request_hash: str, viewer: int | None
-    ) -> Message | None:
-        row = (
-            await conn.execute(
-                sa.select(s.idempotency_keys).where(
-                    s.idempotency_keys.c.team_id == team_id,
-                    s.idempotency_keys.c.scope == SCOPE,
-                    s.idempotency_keys.c.key == key,
-                )
-            )
-        ).first()
-        if row is None:
-            return None
-        # The sender is part of the hash, so a key reused by someone else is a conflict, never their message.
-        if row.request_hash != request_hash:
-            raise Conflict(f"idempotency key {key!r} was already used with a different request", idempotency_key=key)
-        return await records.require_message(conn, row.response["message_id"], viewer)
 
     async def _thread_of(
         self, conn: AsyncConnection, principal: Principal, team: Team, draft: MessageDraft
@@ -406,7 +376,3 @@ def _check_limit(limit: int) -> None:
 def _aware(value: datetime) -> datetime:
     # A time without a zone is taken as UTC, the hub's own zone.
     return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
-
-
-def _hash(value: Any) -> str:
-    return hashlib.sha256(json.dumps(value, sort_keys=True, default=str).encode()).hexdigest()

@@ -5,12 +5,12 @@ from __future__ import annotations
 from datetime import datetime
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from switchboard.errors import InvalidInput
 from switchboard.presence.models import AgentPresence
 from switchboard.storage import schema as s
+from switchboard.storage.database import dialect_insert
 from switchboard.teams.models import Agent, AgentStatus, TeamSettings
 
 SESSION_KEY_MAX = 200
@@ -27,8 +27,7 @@ async def touch_session(conn: AsyncConnection, agent: Agent, session_key: str, n
     session_key = session_key.strip()
     if not session_key or len(session_key) > SESSION_KEY_MAX:
         raise InvalidInput(f"a session id has 1 to {SESSION_KEY_MAX} characters", session_id=session_key[:50])
-    insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
-    statement = insert(s.agent_sessions).values(
+    statement = dialect_insert(conn, s.agent_sessions).values(
         team_id=agent.team_id,
         agent_id=agent.id,
         session_key=session_key,

@@ -9,6 +9,7 @@ from typing import Any, TypeVar
 import anyio
 import sqlalchemy as sa
 from sqlalchemy import event
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.pool import ConnectionPoolEntry
@@ -70,6 +71,11 @@ class Database:
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+
+
+def dialect_insert(conn: AsyncConnection, table: sa.Table) -> Any:
+    """An INSERT with the dialect's ON CONFLICT clauses (both backends spell them the same way)."""
+    return (postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert)(table)
 
 
 def _configure_sqlite(engine: AsyncEngine) -> None:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
@@ -23,8 +21,7 @@ from switchboard.limits import (
     check_bytes,
     check_chars,
 )
-from switchboard.storage import Database
-from switchboard.storage import schema as s
+from switchboard.storage import Database, idempotency
 from switchboard.tasks import records
 from switchboard.tasks.claims import ensure_holder
 from switchboard.tasks.dag import find_cycle
@@ -96,24 +93,15 @@ class TaskService:
                 f"a batch holds at most {BATCH_MAX_TASKS} tasks; got {len(drafts)}", limit=BATCH_MAX_TASKS
             )
         team = await self.teams.default_team(principal, team_id)
-        request_hash = _hash([d.model_dump(mode="json") for d in drafts])
+        fingerprint = idempotency.request_hash([d.model_dump(mode="json") for d in drafts])
         async with self.db.write() as conn:
             if idempotency_key is not None:
-                earlier = await self._replay(conn, team.id, scope, idempotency_key, request_hash)
+                earlier = await idempotency.reserve(conn, team.id, scope, idempotency_key, fingerprint, self.clock())
                 if earlier is not None:
-                    return earlier
+                    return await records.fetch_tasks(conn, T.c.id.in_(earlier["task_ids"]))
             ids = await self._insert_drafts(conn, principal, team, drafts)
             if idempotency_key is not None:
-                await conn.execute(
-                    s.idempotency_keys.insert().values(
-                        team_id=team.id,
-                        scope=scope,
-                        key=idempotency_key,
-                        request_hash=request_hash,
-                        response={"task_ids": ids},
-                        created_at=self.clock(),
-                    )
-                )
+                await idempotency.remember(conn, team.id, scope, idempotency_key, {"task_ids": ids})
             return await records.fetch_tasks(conn, T.c.id.in_(ids))
 
     async def insert_tasks(
@@ -121,25 +109,6 @@ class TaskService:
     ) -> list[int]:
         """Create tasks inside the caller's transaction (a sprint's stories), with a batch's checks and refs."""
         return await self._insert_drafts(conn, principal, team, drafts)
-
-    async def _replay(
-        self, conn: AsyncConnection, team_id: int, scope: str, key: str, request_hash: str
-    ) -> list[Task] | None:
-        check_chars("idempotency_key", key, 200)
-        row = (
-            await conn.execute(
-                sa.select(s.idempotency_keys).where(
-                    s.idempotency_keys.c.team_id == team_id,
-                    s.idempotency_keys.c.scope == scope,
-                    s.idempotency_keys.c.key == key,
-                )
-            )
-        ).first()
-        if row is None:
-            return None
-        if row.request_hash != request_hash:
-            raise Conflict(f"idempotency key {key!r} was already used with a different request", idempotency_key=key)
-        return await records.fetch_tasks(conn, T.c.id.in_(row.response["task_ids"]))
 
     async def _insert_drafts(
         self, conn: AsyncConnection, principal: Principal, team: Team, drafts: Sequence[TaskDraft]
@@ -615,7 +584,3 @@ def _waiting_reason(unfinished: list[str], failed: list[str]) -> str | None:
         return None
     shown = ", ".join(unfinished[:5]) + (f" and {len(unfinished) - 5} more" if len(unfinished) > 5 else "")
     return f"waiting for {shown}"
-
-
-def _hash(value: Any) -> str:
-    return hashlib.sha256(json.dumps(value, sort_keys=True, default=str).encode()).hexdigest()
