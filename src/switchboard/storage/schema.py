@@ -353,3 +353,77 @@ agent_sessions = sa.Table(
     sa.UniqueConstraint("agent_id", "session_key"),
     sa.Index(None, "team_id", "ended_at"),
 )
+
+# -- git: repositories a team registers, and the worktree each claimed task gets ---------------------------------
+
+repositories = sa.Table(
+    "repositories",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("team_id", sa.Integer, sa.ForeignKey("teams.id"), nullable=False),
+    sa.Column("name", sa.String(100), nullable=False),
+    sa.Column("path", sa.String(1000), nullable=False),
+    sa.Column("base_branch", sa.String(200), nullable=False),
+    sa.Column("branch_prefix", sa.String(100), nullable=False),
+    sa.Column("worktree_root", sa.String(1000), nullable=True),
+    sa.Column("merge_strategy", sa.String(10), nullable=False),
+    sa.Column("merge_on_approve", sa.Boolean, nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.UniqueConstraint("team_id", "name"),
+)
+
+task_worktrees = sa.Table(
+    "task_worktrees",
+    metadata,
+    sa.Column("task_id", sa.Integer, sa.ForeignKey("tasks.id"), primary_key=True),
+    sa.Column("repository_id", sa.Integer, sa.ForeignKey("repositories.id"), nullable=False),
+    sa.Column("path", sa.String(1000), nullable=False),
+    sa.Column("branch", sa.String(300), nullable=False),
+    sa.Column("base_commit", sa.String(64), nullable=False),
+    sa.Column("status", sa.String(20), nullable=False),
+    sa.Column("merge_commit", sa.String(64), nullable=True),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("removed_at", UTCDateTime, nullable=True),
+    sa.Column("merged_at", UTCDateTime, nullable=True),
+    sa.Index(None, "repository_id"),
+)
+
+# -- outgoing webhooks: URLs a team registers for chosen events, and each delivery to them ----------------------
+
+webhooks = sa.Table(
+    "webhooks",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("team_id", sa.Integer, sa.ForeignKey("teams.id"), nullable=False),
+    sa.Column("url", sa.String(2000), nullable=False),
+    sa.Column("secret", sa.String(200), nullable=False),
+    sa.Column("events", JSONType, nullable=False),
+    sa.Column("active", sa.Boolean, nullable=False),
+    sa.Column("consecutive_failures", sa.Integer, nullable=False),
+    sa.Column("disabled_reason", sa.String(500), nullable=True),
+    # The last team event this webhook has been offered; deliveries are made for later ones.
+    sa.Column("last_event_id", sa.BigInteger, nullable=False),
+    sa.Column("created_by", sa.String(120), nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("disabled_at", UTCDateTime, nullable=True),
+    sa.Index(None, "team_id"),
+)
+
+webhook_deliveries = sa.Table(
+    "webhook_deliveries",
+    metadata,
+    sa.Column("id", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True, autoincrement=True),
+    sa.Column("webhook_id", sa.Integer, sa.ForeignKey("webhooks.id"), nullable=False),
+    sa.Column("event_id", sa.BigInteger, nullable=False),
+    sa.Column("kind", sa.String(40), nullable=False),
+    sa.Column("payload", JSONType, nullable=False),
+    sa.Column("status", sa.String(20), nullable=False),
+    sa.Column("attempts", sa.Integer, nullable=False),
+    sa.Column("next_attempt_at", UTCDateTime, nullable=True),
+    sa.Column("last_status_code", sa.Integer, nullable=True),
+    sa.Column("last_error", sa.String(500), nullable=True),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("delivered_at", UTCDateTime, nullable=True),
+    sa.UniqueConstraint("webhook_id", "event_id"),
+    sa.Index(None, "status", "next_attempt_at"),
+)
