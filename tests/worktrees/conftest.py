@@ -53,7 +53,11 @@ class Repo:
 
 @pytest.fixture
 def repo(tmp_path: Path) -> Repo:
-    path = tmp_path / "project"
+    return new_repo(tmp_path / "project")
+
+
+def new_repo(path: Path) -> Repo:
+    """A repository on `main` with two commits: README.md and app.py."""
     path.mkdir()
     made = Repo(path)
     made.git("init", "-q", "-b", "main")
