@@ -28,6 +28,7 @@ from switchboard.tasks.service import TaskService
 from switchboard.teams.keys import KeyService
 from switchboard.teams.service import TeamService
 from switchboard.usage.service import UsageService
+from switchboard.worktrees.service import WorktreeService
 
 log = logging.getLogger("switchboard")
 
@@ -49,6 +50,10 @@ class Hub:
         self.questions = QuestionService(self.db, clock, self.teams)
         self.usage = UsageService(self.db, clock, self.teams)
         self.sessions = SessionService(self.db, clock, self.teams)
+        self.worktrees = WorktreeService(self.db, clock, self.teams)
+        self.claims.on_claimed.append(self.worktrees.ensure_worktree)
+        self.claims.on_finished.append(self.worktrees.release)
+        self.tasks.on_finished.append(self.worktrees.release)
         self.rate_limiter = RateLimiter(settings.rate_per_second, settings.rate_burst)
 
     async def migrate(self) -> None:
@@ -100,6 +105,11 @@ class Hub:
                 log.info("%d silent session(s) closed", closed)
         except SwitchboardError as exc:
             log.warning("closing silent sessions skipped: %s", exc.message)
+        try:
+            if released := await self.worktrees.release_finished():
+                log.info("%d worktree(s) of finished tasks removed", released)
+        except SwitchboardError as exc:
+            log.warning("removing finished tasks' worktrees skipped: %s", exc.message)
 
     async def close(self) -> None:
         await self.db.dispose()

@@ -36,6 +36,8 @@ STEWARD_TOOLS = frozenset(
         "create_group",
         "add_group_members",
         "remove_group_members",
+        "register_repository",
+        "merge_task_branch",
     }
 )
 

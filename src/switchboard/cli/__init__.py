@@ -8,7 +8,7 @@ from __future__ import annotations
 import typer
 
 from switchboard import __version__
-from switchboard.cli import messages, questions, server, sprints, state, tasks, team, usage
+from switchboard.cli import messages, questions, repos, server, sprints, state, tasks, team, usage
 
 app = typer.Typer(
     name="switchboard",
@@ -28,6 +28,7 @@ sprints.register(app)
 state.register(app)
 questions.register(app)
 usage.register(app)
+repos.register(app)
 
 
 def _version(value: bool) -> None:

@@ -382,6 +382,10 @@ task_worktrees = sa.Table(
     sa.Column("base_commit", sa.String(64), nullable=False),
     sa.Column("status", sa.String(20), nullable=False),
     sa.Column("merge_commit", sa.String(64), nullable=True),
+    # The branch's last commit when it was merged: the branch is deleted then, and the diff still reads from it.
+    sa.Column("head_commit", sa.String(64), nullable=True),
+    # Why git could not create the worktree (status `failed`); the claim stands regardless.
+    sa.Column("error", sa.String(1000), nullable=True),
     sa.Column("created_at", UTCDateTime, nullable=False),
     sa.Column("removed_at", UTCDateTime, nullable=True),
     sa.Column("merged_at", UTCDateTime, nullable=True),

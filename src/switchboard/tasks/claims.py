@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -23,15 +25,24 @@ from switchboard.usage.ledger import Source, check_usage, is_empty, record_usage
 
 T = records.T
 SWEEP_BATCH = 500
+log = logging.getLogger("switchboard")
+TaskListener = Callable[[Task], Awaitable[Task]]
 
 
 class ClaimService:
     def __init__(self, db: Database, clock: Clock) -> None:
         self.db = db
         self.clock = clock
+        # Run after the claim commits; each may answer the task with more filled in (its worktree).
+        self.on_claimed: list[TaskListener] = []
+        # Run after a task's completion commits; each answers the task as it is afterwards.
+        self.on_finished: list[TaskListener] = []
 
     async def claim_task(self, principal: Principal, task_id: int) -> Task:
         """Claim a named task. Of many claimers exactly one wins; claiming a task you hold returns it."""
+        return await self.claimed(await self._claim_task(principal, task_id))
+
+    async def _claim_task(self, principal: Principal, task_id: int) -> Task:
         agent = _claimer(principal)
         now = self.clock()
         async with self.db.write() as conn:
@@ -84,7 +95,11 @@ class ClaimService:
             row = (await conn.execute(self.db.lock_rows(query, skip_locked=True))).first()
             if row is None:
                 return None
-            return await self._take(conn, row, agent, now)
+            task = await self._take(conn, row, agent, now)
+        return await self.claimed(task)
+
+    async def claimed(self, task: Task) -> Task:
+        return (await notify(self.on_claimed, [task]))[0]
 
     async def _take(self, conn: AsyncConnection, row: Any, agent: Agent, now: datetime) -> Task:
         await ensure_claim_allowed(conn, row.team_id, agent.id, now, self.db.lock_rows)
@@ -213,7 +228,8 @@ class ClaimService:
                 verb = "failed" if status == TaskStatus.FAILED else "was cancelled"
                 await records.explain_blocked_dependents(conn, task_id, f"dependency #{task_id} {verb}", now)
             await records.append_events(conn, row.team_id, principal.actor, now, events)
-            return await records.require_task(conn, task_id)
+            task = await records.require_task(conn, task_id)
+        return (await notify(self.on_finished, [task]))[0]
 
     async def sweep_expired_leases(self) -> SweepResult:
         """Return claims whose lease ran out to `ready` (or `failed` after `max_attempts` lost leases)."""
@@ -279,6 +295,22 @@ def ensure_holder(row: Any, principal: Principal, attempt: int | None, now: date
             f"your lease on task {row.id} expired at {row.lease_expires_at.isoformat()}; it will return to ready",
             lease_expires_at=row.lease_expires_at.isoformat(),
         )
+
+
+async def notify(listeners: list[TaskListener], tasks: list[Task]) -> list[Task]:
+    """Run listeners on tasks whose change is committed; the tasks as the listeners leave them.
+
+    The change stands whatever a listener does, so a listener failing is logged, never raised.
+    """
+    answered = []
+    for task in tasks:
+        for listener in listeners:
+            try:
+                task = await listener(task)
+            except Exception:
+                log.exception("after a change to task %d", task.id)
+        answered.append(task)
+    return answered
 
 
 def _claimer(principal: Principal) -> Agent:

@@ -162,6 +162,7 @@ class Task:
     depends_on: tuple[int, ...] = ()
     sprint_id: int | None = None
     story_id: str | None = None
+    worktree: str | None = None  # the path of the task's live git worktree, when its team has a repository
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -189,6 +190,7 @@ class Task:
             "depends_on": list(self.depends_on),
             "sprint_id": self.sprint_id,
             "story_id": self.story_id,
+            "worktree": self.worktree,
             "result": self.result,
             "completed_status": self.completed_status,
             "usage": {

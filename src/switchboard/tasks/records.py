@@ -21,12 +21,22 @@ holder_agent = s.agents.alias("holder_agent")
 
 LockRows = Callable[[sa.Select[Any]], sa.Select[Any]]
 
-TASK_COLUMNS = (*T.c, holder_agent.c.name.label("holder_name"), S.c.sprint_id, S.c.story_id)
+W = s.task_worktrees
+
+TASK_COLUMNS = (
+    *T.c,
+    holder_agent.c.name.label("holder_name"),
+    S.c.sprint_id,
+    S.c.story_id,
+    W.c.path.label("worktree_path"),
+)
 
 
 def task_query() -> sa.Select[Any]:
     return sa.select(*TASK_COLUMNS).select_from(
-        T.outerjoin(holder_agent, holder_agent.c.id == T.c.holder_agent_id).outerjoin(S, S.c.task_id == T.c.id)
+        T.outerjoin(holder_agent, holder_agent.c.id == T.c.holder_agent_id)
+        .outerjoin(S, S.c.task_id == T.c.id)
+        .outerjoin(W, sa.and_(W.c.task_id == T.c.id, W.c.status == "active"))
     )
 
 
@@ -98,6 +108,7 @@ def task_from_row(row: Any, depends_on: Iterable[int] = ()) -> Task:
         depends_on=tuple(depends_on),
         sprint_id=row.sprint_id,
         story_id=row.story_id,
+        worktree=row.worktree_path,
     )
 
 

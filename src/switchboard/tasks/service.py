@@ -23,7 +23,7 @@ from switchboard.limits import (
 )
 from switchboard.storage import Database, idempotency
 from switchboard.tasks import records
-from switchboard.tasks.claims import ensure_holder
+from switchboard.tasks.claims import TaskListener, ensure_holder, notify
 from switchboard.tasks.dag import find_cycle
 from switchboard.tasks.models import (
     TERMINAL,
@@ -64,6 +64,8 @@ class TaskService:
         self.db = db
         self.clock = clock
         self.teams = teams
+        # Run after a cancellation commits, once per cancelled task.
+        self.on_finished: list[TaskListener] = []
 
     # -- creating -----------------------------------------------------------------------------------------------
 
@@ -405,7 +407,8 @@ class TaskService:
             )
             if not cascade:
                 await records.explain_blocked_dependents(conn, task_id, f"dependency #{task_id} was cancelled", now)
-            return await records.fetch_tasks(conn, T.c.id.in_(ids))
+            cancelled = await records.fetch_tasks(conn, T.c.id.in_(ids))
+        return await notify(self.on_finished, cancelled)
 
     async def retry_task(self, principal: Principal, task_id: int) -> Task:
         """Give a failed or cancelled task another round: back to `ready` (or `blocked`) with fresh attempts."""

@@ -89,6 +89,8 @@ def upgrade() -> None:
         sa.Column("base_commit", sa.String(length=64), nullable=False),
         sa.Column("status", sa.String(length=20), nullable=False),
         sa.Column("merge_commit", sa.String(length=64), nullable=True),
+        sa.Column("head_commit", sa.String(length=64), nullable=True),
+        sa.Column("error", sa.String(length=1000), nullable=True),
         sa.Column("created_at", switchboard.storage.schema.UTCDateTime(timezone=True), nullable=False),
         sa.Column("removed_at", switchboard.storage.schema.UTCDateTime(timezone=True), nullable=True),
         sa.Column("merged_at", switchboard.storage.schema.UTCDateTime(timezone=True), nullable=True),
