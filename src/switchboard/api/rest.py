@@ -7,6 +7,7 @@ from typing import Any
 from fastapi import APIRouter
 
 from switchboard.api import (
+    rest_events,
     rest_messages,
     rest_questions,
     rest_sprints,
@@ -34,3 +35,4 @@ router.include_router(rest_sprints.router)
 router.include_router(rest_state.router)
 router.include_router(rest_questions.router)
 router.include_router(rest_usage.router)
+router.include_router(rest_events.router)

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_en
 from sqlalchemy.pool import ConnectionPoolEntry
 
 from switchboard.errors import Unavailable
+from switchboard.storage import schema
 from switchboard.storage.notifier import LocalNotifier, Notifier, PostgresNotifier
 
 SelectT = TypeVar("SelectT", bound=sa.Select[Any])
@@ -38,7 +39,7 @@ class Database:
         else:
             self.engine = create_async_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
             self._write_lock = None
-        self.notifier: Notifier = LocalNotifier() if self.is_sqlite else PostgresNotifier(url)
+        self.notifier: Notifier = LocalNotifier(self._changes_since) if self.is_sqlite else PostgresNotifier(url)
 
     @property
     def dialect(self) -> str:
@@ -75,6 +76,17 @@ class Database:
             raise Unavailable(f"database unavailable: {_first_line(exc)}") from exc
         if changed:
             await self.notifier.publish(changed)
+
+    async def _changes_since(self, after: int | None) -> tuple[int, set[int]]:
+        """The newest event id, and the teams with events after `after`: how SQLite hears other processes."""
+        events = schema.events
+        async with self.read() as conn:
+            if after is None:
+                return int(await conn.scalar(sa.select(sa.func.max(events.c.id))) or 0), set()
+            newest_per_team = sa.select(events.c.team_id, sa.func.max(events.c.id)).where(events.c.id > after)
+            rows = await conn.execute(newest_per_team.group_by(events.c.team_id))
+            found = {team_id: newest for team_id, newest in rows}
+        return max(found.values(), default=after), set(found)
 
     def lock_rows(self, query: SelectT, *, skip_locked: bool = False, shared: bool = False) -> SelectT:
         """Row locks on PostgreSQL (`shared`: FOR SHARE); SQLite's write transaction already holds the database."""

@@ -11,7 +11,7 @@ import asyncio
 import contextlib
 import logging
 import uuid
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 
 import anyio
@@ -22,6 +22,7 @@ log = logging.getLogger("switchboard.notifier")
 
 CHANNEL = "switchboard"
 RECHECK_SECONDS = 5.0
+WATCH_SECONDS = 0.1
 RECONNECT_MAX_SECONDS = 10.0
 PING_SECONDS = 5.0
 
@@ -108,8 +109,45 @@ class Notifier:
         """Stop hearing other processes' changes."""
 
 
+ChangesSince = Callable[[int | None], Awaitable[tuple[int, set[int]]]]
+
+
 class LocalNotifier(Notifier):
-    """In-process only: for SQLite, where the hub's own writes are the changes that matter."""
+    """In-process wake-ups for SQLite, which has no LISTEN. Once started with `changes_since`, it also watches
+    the events table for changes other processes (or other hubs in this one) commit to the same file.
+
+    `changes_since(after)` answers the newest event id and the teams with events after `after` (None: just the
+    newest id).
+    """
+
+    def __init__(self, changes_since: ChangesSince | None = None, interval: float = WATCH_SECONDS) -> None:
+        super().__init__()
+        self._changes_since = changes_since
+        self._interval = interval
+        self._watcher: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        if self._changes_since is not None and self._watcher is None:
+            self._watcher = asyncio.create_task(self._watch(self._changes_since), name="switchboard-watcher")
+
+    async def close(self) -> None:
+        if self._watcher is not None:
+            self._watcher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._watcher
+            self._watcher = None
+
+    async def _watch(self, changes_since: ChangesSince) -> None:
+        seen: int | None = None
+        while True:
+            try:
+                newest, teams = await changes_since(seen)
+                if seen is not None:
+                    self.wake_local(teams)
+                seen = newest
+            except Exception as exc:  # the watch must outlive any failure; waiters re-check anyway
+                log.warning("watching for changes failed: %s", exc)
+            await asyncio.sleep(self._interval)
 
 
 class PostgresNotifier(Notifier):
@@ -128,6 +166,7 @@ class PostgresNotifier(Notifier):
         self._listener: asyncio.Task[None] | None = None
         self.listening = asyncio.Event()
         self.connections_made = 0
+        self.listener_pid: int | None = None
 
     async def publish(self, team_ids: Iterable[int]) -> None:
         teams = sorted(set(team_ids))
@@ -183,6 +222,7 @@ class PostgresNotifier(Notifier):
             conn.add_termination_listener(lambda _c: lost.set())
             await conn.add_listener(CHANNEL, self._heard)
             self.connections_made += 1
+            self.listener_pid = conn.get_server_pid()
             self.listening.set()
             # Changes committed while no one listened went unheard: everyone looks again.
             self.wake_everyone()
