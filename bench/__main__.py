@@ -11,7 +11,6 @@ import asyncio
 import os
 import platform
 import secrets
-import socket
 import statistics
 import subprocess
 import sys
@@ -27,6 +26,8 @@ import httpx2
 from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
 
+from bench._hub_process import free_port, wait_ready
+from bench.wake import memory_of_waiters, wake_latency
 from switchboard.config import Settings
 from switchboard.hub import Hub, running_hub
 from switchboard.messages.models import InboxQuery, MessageDraft, MessagePriority, MessageType
@@ -151,7 +152,7 @@ async def _store_messages(hub: Hub, team_id: int, sender_id: int, reader_id: int
 
 async def mcp_claim_next_latency(url: str, data_dir: Path, calls: int) -> list[float]:
     """Milliseconds per `claim_next` tool call (nothing ready) over Streamable HTTP to a hub in its own process."""
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, "SWITCHBOARD_DATA_DIR": str(data_dir), "SWITCHBOARD_DATABASE_URL": url}
     server = subprocess.Popen(
         [sys.executable, "-m", "switchboard", "serve", "--port", str(port), "--log-level", "warning"],
@@ -161,7 +162,7 @@ async def mcp_claim_next_latency(url: str, data_dir: Path, calls: int) -> list[f
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        admin_key = await _wait_ready(base, data_dir / "admin.key", server)
+        admin_key = await wait_ready(base, data_dir / "admin.key", server)
         async with httpx.AsyncClient(base_url=base, headers={"Authorization": f"Bearer {admin_key}"}) as http:
             org_id = (await http.get("/api/v1/whoami")).json()["org_id"]
             team = (
@@ -185,27 +186,6 @@ async def mcp_claim_next_latency(url: str, data_dir: Path, calls: int) -> list[f
     finally:
         server.terminate()
         server.wait(timeout=10)
-
-
-async def _wait_ready(base: str, key_file: Path, server: subprocess.Popen[bytes]) -> str:
-    deadline = time.monotonic() + 30
-    async with httpx.AsyncClient(base_url=base) as http:
-        while time.monotonic() < deadline:
-            if server.poll() is not None:
-                raise RuntimeError("the hub exited before it was ready")
-            try:
-                if (await http.get("/healthz")).status_code == 200 and key_file.exists():
-                    return key_file.read_text().strip()
-            except httpx.TransportError:
-                pass
-            await asyncio.sleep(0.05)
-    raise TimeoutError("the hub did not become ready within 30 s")
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 async def _postgres_database() -> str:
@@ -251,13 +231,15 @@ async def main() -> None:
     parser.add_argument("--group", type=int, default=100, help="agents a fan-out message reaches")
     parser.add_argument("--sends", type=int, default=100, help="fan-out messages sent per run")
     parser.add_argument("--stored", type=int, default=10_000, help="messages in the reading agent's inbox")
-    parser.add_argument("--only", choices=("tasks", "messages"), help="run one part only")
+    parser.add_argument("--wakes", type=int, default=200, help="create_task -> waiting claim_next rounds per run")
+    parser.add_argument("--waiters", type=int, default=1000, help="waiting calls a hub holds for the memory figure")
+    parser.add_argument("--only", choices=("tasks", "messages", "wake"), help="run one part only")
     args = parser.parse_args()
 
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}")
     task_rows, message_rows = [], []
     for backend in ("sqlite", "postgres"):
-        if args.only != "messages":
+        if args.only not in ("messages", "wake"):
             rates, latencies = [], []
             for _ in range(args.runs):
                 rates.append(
@@ -269,7 +251,7 @@ async def main() -> None:
                     await on_fresh_database(backend, lambda url, tmp: mcp_claim_next_latency(url, tmp, args.calls))
                 )
             task_rows.append((backend, statistics.median(rates), *_p50_p99(latencies)))
-        if args.only != "tasks":
+        if args.only not in ("tasks", "wake"):
             sends, reads = [], []
             for _ in range(args.runs):
                 sends.append(
@@ -279,6 +261,8 @@ async def main() -> None:
                     await on_fresh_database(backend, lambda url, tmp: inbox_latency(url, tmp, args.stored, INBOX_PAGE))
                 )
             message_rows.append((backend, *_p50_p99(sends), *_p50_p99(reads)))
+    if args.only in (None, "wake"):
+        await print_wake_figures(args.runs, args.wakes, args.waiters)
     if task_rows:
         print(
             f"\n{args.workers} workers, {args.tasks} tasks, {args.calls} sequential MCP calls, "
@@ -300,6 +284,35 @@ async def main() -> None:
         print("| --- | ---: | ---: | ---: | ---: |")
         for backend, send50, send99, read50, read99 in message_rows:
             print(f"| {backend} | {send50:.2f} | {send99:.2f} | {read50:.2f} | {read99:.2f} |")
+
+
+async def print_wake_figures(runs: int, wakes: int, waiters: int) -> None:
+    rows = []
+    for label, backend, across in (
+        ("sqlite", "sqlite", False),
+        ("postgres", "postgres", False),
+        ("postgres, two hubs", "postgres", True),
+    ):
+        latencies = [
+            await on_fresh_database(backend, lambda url, tmp, a=across: wake_latency(url, tmp, wakes, across_hubs=a))
+            for _ in range(runs)
+        ]
+        memory = (
+            (0.0, 0.0, 0.0)
+            if across
+            else await on_fresh_database(backend, lambda url, tmp: memory_of_waiters(url, tmp, waiters))
+        )
+        rows.append((label, *_p50_p99(latencies), *memory))
+    print(f"\nwake-ups: {wakes} rounds of create_task -> waiting claim_next, median of {runs} runs; memory of a hub")
+    print(f"process holding {waiters} waiting REST claim-next calls\n")
+    print(
+        "| backend | wake p50 (ms) | wake p99 (ms) | hub RSS idle (MiB) | with waiters (MiB) | all answered after "
+        "a batch (s) |"
+    )
+    print("| --- | ---: | ---: | ---: | ---: | ---: |")
+    for label, p50, p99, idle, holding, drained in rows:
+        memory = f"{idle:.0f} | {holding:.0f} | {drained:.2f}" if "two hubs" not in label else "| |"
+        print(f"| {label} | {p50:.2f} | {p99:.2f} | {memory} |")
 
 
 def _p50_p99(runs: list[list[float]]) -> tuple[float, float]:

@@ -23,6 +23,7 @@ from switchboard.state.service import ProgramStateService
 from switchboard.storage import Database
 from switchboard.storage import schema as s
 from switchboard.storage.migrate import upgrade
+from switchboard.storage.notifier import Notifier
 from switchboard.tasks.claims import ClaimService
 from switchboard.tasks.service import TaskService
 from switchboard.teams.keys import KeyService
@@ -55,6 +56,14 @@ class Hub:
         self.claims.on_finished.append(self.worktrees.release)
         self.tasks.on_finished.append(self.worktrees.release)
         self.rate_limiter = RateLimiter(settings.rate_per_second, settings.rate_burst)
+
+    @property
+    def notifier(self) -> Notifier:
+        return self.db.notifier
+
+    async def start_listening(self) -> None:
+        """Hear changes other hub processes commit (PostgreSQL); safe to call more than once."""
+        await self.db.notifier.start()
 
     async def migrate(self) -> None:
         if self.db.is_sqlite:
@@ -122,6 +131,7 @@ async def running_hub(settings: Settings, *, clock: Clock = system_clock) -> Asy
     try:
         await hub.migrate()
         await hub.ensure_admin_key()
+        await hub.start_listening()
         yield hub
     finally:
         await hub.close()

@@ -28,6 +28,7 @@ def create_app(hub: Hub, *, periodic: bool = True) -> HubApp:
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        await hub.start_listening()
         async with anyio.create_task_group() as tg, mcp.session_manager.run():
             if periodic:
                 tg.start_soon(hub.run_periodic)

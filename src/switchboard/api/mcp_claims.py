@@ -9,7 +9,7 @@ from mcp_types import CallToolResult
 from pydantic import Field
 
 from switchboard.api.mcp import IDEMPOTENT_WRITE, WRITE, answer, principal_of
-from switchboard.api.mcp_tasks import TaskId
+from switchboard.api.mcp_tasks import TaskId, WaitSeconds
 from switchboard.hub import Hub
 from switchboard.tasks.models import Usage
 
@@ -49,12 +49,14 @@ def register_claim_tools(server: MCPServer, hub: Hub) -> None:
             "Take the best ready task you may work on: aimed at you, a group you are in, your @role, `all`, or "
             "nobody; highest priority first, then oldest. This is how to ask for work. Returns "
             '{"task": {...}} with the task now claimed by you, or {"task": null} when nothing is waiting. '
+            "To wait for work instead of polling, pass `wait_seconds` (up to 300): the call returns within "
+            'milliseconds of a task for you becoming ready, or {"task": null} when the time is up. '
             "Then heartbeat while you work and complete_task when done."
         ),
     )
-    async def claim_next(ctx: Context) -> CallToolResult:
+    async def claim_next(ctx: Context, wait_seconds: WaitSeconds = 0) -> CallToolResult:
         async def run() -> dict[str, Any]:
-            task = await hub.claims.claim_next(principal_of(ctx))
+            task = await hub.claims.claim_next(principal_of(ctx), wait_seconds=wait_seconds)
             return {"task": task.to_json() if task is not None else None}
 
         return await answer(run())

@@ -10,6 +10,7 @@ from mcp_types import CallToolResult
 from pydantic import Field
 
 from switchboard.api.mcp import DESTRUCTIVE, IDEMPOTENT_WRITE, READ_ONLY, WRITE, TeamId, answer, principal_of
+from switchboard.api.mcp_tasks import WaitSeconds
 from switchboard.api.shapes import group_json
 from switchboard.hub import Hub
 from switchboard.messages.models import HistoryQuery, InboxQuery, MessageDraft
@@ -32,7 +33,8 @@ GET_MESSAGES_DESCRIPTION = (
     "you already read, after the unread ones. Returns "
     '{"messages": [{id, sender, target, message_type, priority, body, thread_id, reply_to, task_id, created_at, '
     'read_at}, ...], "count", "unread_remaining"} where unread_remaining says how many unread ones are still '
-    "waiting beyond this page. Reply with send_message(target=<sender>, reply_to=<id>). "
+    "waiting beyond this page. Reply with send_message(target=<sender>, reply_to=<id>). With `wait_seconds` "
+    "(up to 300) an empty inbox waits: the call returns as soon as a message arrives, or empty when the time is up. "
     "An admin key has no inbox and is refused."
 )
 
@@ -118,10 +120,11 @@ def _register_reading(server: MCPServer, hub: Hub) -> None:
         limit: Annotated[int, Field(description="At most this many messages (1-500, default 50).")] = 50,
         message_type: MessageTypeName = None,
         priority: MessagePriorityName = None,
+        wait_seconds: WaitSeconds = 0,
     ) -> CallToolResult:
         async def run() -> dict[str, Any]:
             query = InboxQuery(limit, include_read, mark_as_read, message_type, priority)
-            return (await hub.messages.get_messages(principal_of(ctx), query, session_id)).to_json()
+            return (await hub.messages.get_messages(principal_of(ctx), query, session_id, wait_seconds)).to_json()
 
         return await answer(run())
 

@@ -9,6 +9,7 @@ from mcp_types import CallToolResult
 from pydantic import Field
 
 from switchboard.api.mcp import READ_ONLY, WRITE, TeamId, answer, principal_of
+from switchboard.api.mcp_tasks import WaitSeconds
 from switchboard.hub import Hub
 
 # answer_question takes an argument named `answer`, which hides the helper of that name.
@@ -85,15 +86,17 @@ def _register_reading(server: MCPServer, hub: Hub) -> None:
         description=(
             "Read a question you asked with ask_human: `status` is pending (no answer yet), answered (`answer`, "
             "`answered_by` and `answered_at` are set; with options, `answer` is one of them) or expired (nobody "
-            "answered before `expires_at`; decide yourself, or ask again). It does not wait: you are sent a "
-            "message when the answer comes, so check your messages rather than calling this in a loop. Managers "
+            "answered before `expires_at`; decide yourself, or ask again). By default it does not wait: you are "
+            "sent a message when the answer comes. To block until the answer instead, pass `wait_seconds` (up to "
+            "300): a pending question is answered the moment a person replies, or still pending when the time is "
+            "up. Do not call this in a tight loop. Managers "
             "may read any question of the team. Errors: not found for an unknown id or another team's question; "
             "forbidden for another agent's question."
         ),
     )
-    async def get_response(question_id: QuestionId, ctx: Context) -> CallToolResult:
+    async def get_response(question_id: QuestionId, ctx: Context, wait_seconds: WaitSeconds = 0) -> CallToolResult:
         async def run() -> dict[str, Any]:
-            return (await hub.questions.get_response(principal_of(ctx), question_id)).to_json()
+            return (await hub.questions.get_response(principal_of(ctx), question_id, wait_seconds)).to_json()
 
         return await answer(run())
 

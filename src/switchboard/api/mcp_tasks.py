@@ -51,6 +51,15 @@ DependsOn = Annotated[
     Field(description="Ids of tasks of your team that must be done first; the task stays `blocked` until they are."),
 ]
 Tags = Annotated[list[str] | None, Field(description="Free-form labels, for filtering with get_tasks(tag=...).")]
+WaitSeconds = Annotated[
+    float,
+    Field(
+        description=(
+            "How long to wait, in seconds (0 to 300, default 0), when there is nothing yet: the call returns the "
+            "moment something arrives, or empty when the time is up. Use it instead of calling again in a loop."
+        )
+    ),
+]
 IdempotencyKey = Annotated[
     str | None,
     Field(
@@ -205,7 +214,8 @@ def _register_reading(server: MCPServer, hub: Hub) -> None:
             "`sprint_id` (a sprint's stories). "
             'Use get_tasks(target="<your name>", status="created") to see work waiting for you; to take the best '
             'one, claim_next is quicker. Returns {"items": [...], "next_cursor": n}; when next_cursor is not null, '
-            "pass it as `cursor` for the next page."
+            "pass it as `cursor` for the next page. With `wait_seconds`, an empty answer waits for a matching task "
+            "to appear."
         ),
     )
     async def get_tasks(
@@ -224,12 +234,13 @@ def _register_reading(server: MCPServer, hub: Hub) -> None:
         limit: Annotated[int, Field(description="Page size, 1 to 500.")] = 50,
         cursor: Annotated[int | None, Field(description="The `next_cursor` of the previous page.")] = None,
         team_id: TeamId = None,
+        wait_seconds: WaitSeconds = 0,
     ) -> CallToolResult:
         async def run() -> dict[str, Any]:
             wanted = None if priority is None else str(priority)
             sprint = None if sprint_id is None else parse_sprint_id(sprint_id)
             filters = TaskFilters(status, target, holder, wanted, parent_id, task_type, tag, created_by, sprint)
-            page = await hub.tasks.list_tasks(principal_of(ctx), filters, team_id, limit, cursor)
+            page = await hub.tasks.list_tasks(principal_of(ctx), filters, team_id, limit, cursor, wait_seconds)
             return {"items": [t.to_json() for t in page.items], "next_cursor": page.next_cursor}
 
         return await answer(run())
@@ -269,6 +280,33 @@ def _register_reading(server: MCPServer, hub: Hub) -> None:
         async def run() -> dict[str, Any]:
             events = await hub.tasks.get_task_events(principal_of(ctx), task_id, after_id, limit)
             return {"events": [e.to_json() for e in events]}
+
+        return await answer(run())
+
+    @server.tool(
+        title="Wait for tasks to finish",
+        annotations=READ_ONLY,
+        description=(
+            "Block until every task you name is finished (done, failed or cancelled), or until `timeout_seconds` "
+            "pass, then return each task as it is. Use it as a manager after handing out sub-tasks, instead of "
+            "polling get_task: it returns within milliseconds of the last one finishing. Returns "
+            '{"done": true|false, "timed_out": true|false, "tasks": [{id, status, completed_status, result, '
+            "holder, ...}]}; on a timeout `done` is false and `tasks` shows where each stands, so you can decide "
+            "what to do (wait again, reassign, cancel). A failed task counts as finished: check each `status`. "
+            "Errors: not found for an unknown id or another team's task (nothing is waited for)."
+        ),
+    )
+    async def wait_for_task_completion(
+        task_ids: Annotated[
+            list[int | str], Field(description="Ids of the tasks to wait for (1 to 1000).", min_length=1)
+        ],
+        ctx: Context,
+        timeout_seconds: Annotated[
+            float, Field(description="The longest to wait, in seconds, 0 to 3600 (default 3600).")
+        ] = 3600,
+    ) -> CallToolResult:
+        async def run() -> dict[str, Any]:
+            return (await hub.tasks.wait_for_task_completion(principal_of(ctx), task_ids, timeout_seconds)).to_json()
 
         return await answer(run())
 

@@ -7,6 +7,7 @@ from typing import Any
 from fastapi import APIRouter
 
 from switchboard.api import (
+    rest_events,
     rest_messages,
     rest_questions,
     rest_sprints,
@@ -36,3 +37,4 @@ router.include_router(rest_state.router)
 router.include_router(rest_questions.router)
 router.include_router(rest_usage.router)
 router.include_router(rest_worktrees.router)
+router.include_router(rest_events.router)

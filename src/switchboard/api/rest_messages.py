@@ -10,6 +10,7 @@ from fastapi import APIRouter, Header
 from pydantic import BaseModel, ConfigDict, Field
 
 from switchboard.api.dependencies import Caller, CurrentHub, PathId, QueryId
+from switchboard.api.rest_tasks import WaitSeconds
 from switchboard.messages.models import HistoryQuery, InboxQuery, MessageDraft
 
 router = APIRouter(tags=["messages"])
@@ -73,11 +74,13 @@ async def inbox(
     limit: int = 50,
     message_type: str | None = None,
     priority: str | None = None,
+    wait_seconds: WaitSeconds = 0,
 ) -> dict[str, Any]:
     """The caller's unread messages, high priority first, then oldest; they are marked read unless
-    `mark_as_read=false`. `include_read=true` lists read ones after them."""
+    `mark_as_read=false`. `include_read=true` lists read ones after them. With `wait_seconds`, an empty inbox
+    waits for a message to arrive."""
     query = InboxQuery(limit, include_read, mark_as_read, message_type, priority)
-    return (await hub.messages.get_messages(principal, query, session_id)).to_json()
+    return (await hub.messages.get_messages(principal, query, session_id, wait_seconds)).to_json()
 
 
 @router.get("/messages/sent", status_code=200)

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Query
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field
 
 from switchboard.api.dependencies import Caller, CurrentHub, PathId
+from switchboard.api.rest_tasks import WaitSeconds
 
 router = APIRouter(tags=["questions"])
 Limit = Annotated[int, Query(ge=1, le=500)]
@@ -75,9 +76,12 @@ async def list_questions(
 
 
 @router.get("/questions/{question_id}", status_code=200)
-async def get_response(question_id: PathId, principal: Caller, hub: CurrentHub) -> dict[str, Any]:
-    """A question with its status and, once answered, the answer (the asker, managers and admins)."""
-    return (await hub.questions.get_response(principal, question_id)).to_json()
+async def get_response(
+    question_id: PathId, principal: Caller, hub: CurrentHub, wait_seconds: WaitSeconds = 0
+) -> dict[str, Any]:
+    """A question with its status and, once answered, the answer (the asker, managers and admins). With
+    `wait_seconds`, a pending question waits for its answer."""
+    return (await hub.questions.get_response(principal, question_id, wait_seconds)).to_json()
 
 
 @router.post("/questions/{question_id}/answer", status_code=200)

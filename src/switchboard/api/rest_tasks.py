@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header
+from fastapi import APIRouter, Header, Query
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field
 
 from switchboard.api.dependencies import Caller, CurrentHub, PathId, QueryId
@@ -94,6 +94,18 @@ class NewTarget(BaseModel):
     )
 
 
+class TaskWaitRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    task_ids: list[int | str] = Field(min_length=1, description="The tasks to wait for (1 to 1000).")
+    timeout_seconds: float = Field(3600, description="The longest to wait, in seconds, 0 to 3600.")
+
+
+WaitSeconds = Annotated[
+    float, Query(description="Seconds (0 to 300) to wait for something to arrive when there is nothing yet.")
+]
+
+
 # -- creating and reading -----------------------------------------------------------------------------------------
 
 
@@ -138,14 +150,25 @@ async def list_tasks(
     sprint_id: str | None = None,
     limit: int = 50,
     cursor: QueryId = None,
+    wait_seconds: WaitSeconds = 0,
 ) -> dict[str, Any]:
     """The team's tasks in creation order, filtered. `status` takes several, comma-separated, and the seeds' names
     (`todo`, `in_progress`, ...). `sprint_id` (12 or sprint-12) keeps one sprint's stories. Pass `next_cursor` back
-    as `cursor` for the next page."""
+    as `cursor` for the next page. With `wait_seconds`, an empty page waits for a matching task to appear."""
     sprint = None if sprint_id is None else parse_sprint_id(sprint_id)
     filters = TaskFilters(status, target, holder, priority, parent_id, task_type, tag, created_by, sprint)
-    page = await hub.tasks.list_tasks(principal, filters, team_id, limit, cursor)
+    page = await hub.tasks.list_tasks(principal, filters, team_id, limit, cursor, wait_seconds)
     return {"items": [t.to_json() for t in page.items], "next_cursor": page.next_cursor}
+
+
+@router.post("/tasks/wait", status_code=200)
+async def wait_for_task_completion(body: TaskWaitRequest, principal: Caller, hub: CurrentHub) -> dict[str, Any]:
+    """Wait until every task named is done, failed or cancelled, or `timeout_seconds` pass (at most 3600).
+
+    Answers `{"done", "timed_out", "tasks": [...]}` with each task as it is then.
+    """
+    waited = await hub.tasks.wait_for_task_completion(principal, body.task_ids, body.timeout_seconds)
+    return waited.to_json()
 
 
 @router.get("/tasks/{task_id}", status_code=200)
@@ -167,12 +190,14 @@ async def get_task_events(
 
 
 @router.post("/teams/{team_id}/tasks/claim-next", status_code=200)
-async def claim_next(team_id: PathId, principal: Caller, hub: CurrentHub) -> dict[str, Any]:
+async def claim_next(
+    team_id: PathId, principal: Caller, hub: CurrentHub, wait_seconds: WaitSeconds = 0
+) -> dict[str, Any]:
     """Claim the highest-priority, oldest ready task aimed at you, your groups, your role, everyone or nobody.
 
-    Answers `{"task": null}` when there is none.
+    Answers `{"task": null}` when there is none (with `wait_seconds`, when none arrived in that time).
     """
-    task = await hub.claims.claim_next(principal, team_id)
+    task = await hub.claims.claim_next(principal, team_id, wait_seconds)
     return {"task": task.to_json() if task is not None else None}
 
 

@@ -123,6 +123,7 @@ async def _mcp(settings: Settings, key: str) -> None:
     hub = Hub(settings)
     try:
         await hub.migrate()
+        await hub.start_listening()
         await serve_stdio(hub, key)
     finally:
         await hub.close()

@@ -35,6 +35,7 @@ from switchboard.tasks.records import append_events
 from switchboard.teams.models import Agent, Principal, Team
 from switchboard.teams.service import TeamService
 from switchboard.teams.targets import resolve_target
+from switchboard.waiting import check_wait_seconds, wait_until
 
 M = records.M
 D = records.D
@@ -134,12 +135,30 @@ class MessageService:
 
     # -- reading ------------------------------------------------------------------------------------------------
 
-    async def get_messages(self, principal: Principal, query: InboxQuery, session_id: str | None = None) -> Inbox:
+    async def get_messages(
+        self,
+        principal: Principal,
+        query: InboxQuery,
+        session_id: str | None = None,
+        wait_seconds: float | None = None,
+    ) -> Inbox:
         """The caller's inbox: unread first, high priority first, then oldest; what it returns is marked read
-        unless `mark_as_read` is false. A `session_id` records the session the agent works in."""
+        unless `mark_as_read` is false. A `session_id` records the session the agent works in.
+
+        With `wait_seconds`, an empty answer waits until a message arrives or the time is up."""
         agent = _inbox_owner(principal)
         _check_limit(query.limit)
         filters = _inbox_filters(query)
+        wait = check_wait_seconds(wait_seconds)
+
+        async def inbox() -> Inbox:
+            return await self._read_inbox(agent, query, filters, session_id)
+
+        return await wait_until(self.db.notifier, agent.team_id, inbox, wait, found=lambda i: bool(i.messages))
+
+    async def _read_inbox(
+        self, agent: Agent, query: InboxQuery, filters: list[sa.ColumnElement[bool]], session_id: str | None
+    ) -> Inbox:
         now = self.clock()
         writes = query.mark_as_read or session_id is not None
         async with self.db.write() if writes else self.db.read() as conn:

@@ -29,6 +29,7 @@ from switchboard.storage import schema as s
 from switchboard.tasks.records import append_events
 from switchboard.teams.models import Principal, Target, TargetKind, Team
 from switchboard.teams.service import TeamService
+from switchboard.waiting import check_wait_seconds, wait_until
 
 Q = s.questions
 PENDING = QuestionStatus.PENDING.value
@@ -91,8 +92,24 @@ class QuestionService:
 
     # -- reading ------------------------------------------------------------------------------------------------
 
-    async def get_response(self, principal: Principal, question_id: int) -> Question:
-        """The question with its status and, once answered, the answer: for the asker, managers and admins."""
+    async def get_response(self, principal: Principal, question_id: int, wait_seconds: float | None = None) -> Question:
+        """The question with its status and, once answered, the answer: for the asker, managers and admins.
+
+        With `wait_seconds`, a pending question is waited on until it is answered (or expires) or the time is up.
+        """
+        wait = check_wait_seconds(wait_seconds)
+        question = await self._response_now(principal, question_id)
+        if question.status != QuestionStatus.PENDING or wait == 0:
+            return question
+        return await wait_until(
+            self.db.notifier,
+            question.team_id,
+            lambda: self._response_now(principal, question_id),
+            wait,
+            found=lambda q: q.status != QuestionStatus.PENDING,
+        )
+
+    async def _response_now(self, principal: Principal, question_id: int) -> Question:
         async with self.db.read() as conn:
             row = await load_visible(conn, Q, "question", question_id, principal)
         _ensure_reader(principal, row)

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from typing import Any, TypeVar
 
 import anyio
@@ -15,8 +15,13 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_en
 from sqlalchemy.pool import ConnectionPoolEntry
 
 from switchboard.errors import Unavailable
+from switchboard.storage import schema
+from switchboard.storage.notifier import LocalNotifier, Notifier, PostgresNotifier
 
 SelectT = TypeVar("SelectT", bound=sa.Select[Any])
+
+# Where a write transaction collects the teams it changed, announced to waiters once it commits.
+CHANGED_TEAMS = "switchboard_changed_teams"
 
 
 class Database:
@@ -34,6 +39,7 @@ class Database:
         else:
             self.engine = create_async_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
             self._write_lock = None
+        self.notifier: Notifier = LocalNotifier(self._changes_since) if self.is_sqlite else PostgresNotifier(url)
 
     @property
     def dialect(self) -> str:
@@ -50,18 +56,37 @@ class Database:
 
     @asynccontextmanager
     async def write(self) -> AsyncIterator[AsyncConnection]:
-        """A transaction that commits when the block ends and rolls back if it raises."""
+        """A transaction that commits when the block ends and rolls back if it raises.
+
+        Teams marked changed in it (`mark_team_changed`) are announced to waiters after the commit.
+        """
+        changed: set[int] = set()
         try:
             if self._write_lock is None:
                 async with self.engine.begin() as conn:
-                    yield conn
-                return
-            async with self._write_lock, self.engine.connect() as conn:
-                conn = await conn.execution_options(sqlite_immediate=True)
-                async with conn.begin():
-                    yield conn
+                    with _collecting(conn, changed):
+                        yield conn
+            else:
+                async with self._write_lock, self.engine.connect() as conn:
+                    conn = await conn.execution_options(sqlite_immediate=True)
+                    async with conn.begin():
+                        with _collecting(conn, changed):
+                            yield conn
         except (sa.exc.OperationalError, sa.exc.InterfaceError, OSError) as exc:
             raise Unavailable(f"database unavailable: {_first_line(exc)}") from exc
+        if changed:
+            await self.notifier.publish(changed)
+
+    async def _changes_since(self, after: int | None) -> tuple[int, set[int]]:
+        """The newest event id, and the teams with events after `after`: how SQLite hears other processes."""
+        events = schema.events
+        async with self.read() as conn:
+            if after is None:
+                return int(await conn.scalar(sa.select(sa.func.max(events.c.id))) or 0), set()
+            newest_per_team = sa.select(events.c.team_id, sa.func.max(events.c.id)).where(events.c.id > after)
+            rows = await conn.execute(newest_per_team.group_by(events.c.team_id))
+            found = {team_id: newest for team_id, newest in rows}
+        return max(found.values(), default=after), set(found)
 
     def lock_rows(self, query: SelectT, *, skip_locked: bool = False, shared: bool = False) -> SelectT:
         """Row locks on PostgreSQL (`shared`: FOR SHARE); SQLite's write transaction already holds the database."""
@@ -70,7 +95,25 @@ class Database:
         return query.with_for_update(read=shared, skip_locked=skip_locked)
 
     async def dispose(self) -> None:
+        await self.notifier.close()
         await self.engine.dispose()
+
+
+def mark_team_changed(conn: AsyncConnection, team_id: int) -> None:
+    """Wake the team's waiters once this write transaction commits (no-op outside `Database.write`)."""
+    changed = conn.info.get(CHANGED_TEAMS)
+    if changed is not None:
+        changed.add(team_id)
+
+
+@contextmanager
+def _collecting(conn: AsyncConnection, changed: set[int]) -> Iterator[None]:
+    # `info` belongs to the pooled DBAPI connection and outlives this checkout, so the set is removed again.
+    conn.info[CHANGED_TEAMS] = changed
+    try:
+        yield
+    finally:
+        conn.info.pop(CHANGED_TEAMS, None)
 
 
 def dialect_insert(conn: AsyncConnection, table: sa.Table) -> Any:

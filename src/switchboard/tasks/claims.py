@@ -22,6 +22,7 @@ from switchboard.teams.models import Agent, Principal
 from switchboard.teams.targets import admitting_clause, target_admits, target_from_row
 from switchboard.usage.budget import ensure_claim_allowed
 from switchboard.usage.ledger import Source, check_usage, is_empty, record_usage, usage_event
+from switchboard.waiting import check_wait_seconds, wait_until
 
 T = records.T
 SWEEP_BATCH = 500
@@ -72,14 +73,21 @@ class ClaimService:
                 )
             return await self._take(conn, row, agent, now)
 
-    async def claim_next(self, principal: Principal, team_id: int | None = None) -> Task | None:
+    async def claim_next(
+        self, principal: Principal, team_id: int | None = None, wait_seconds: float | None = None
+    ) -> Task | None:
         """Claim the best ready task aimed at the caller (or its groups, its role, everyone, or nobody).
 
-        An agent claims in its own team; naming another team (`team_id`) finds nothing.
+        An agent claims in its own team; naming another team (`team_id`) finds nothing. With `wait_seconds`,
+        an empty answer waits until a task arrives or the time is up.
         """
         agent = _claimer(principal)
         if team_id is not None and team_id != agent.team_id:
             raise NotFound(f"team {team_id} not found")
+        wait = check_wait_seconds(wait_seconds)
+        return await wait_until(self.db.notifier, agent.team_id, lambda: self._claim_next_now(agent), wait)
+
+    async def _claim_next_now(self, agent: Agent) -> Task | None:
         now = self.clock()
         query = (
             sa.select(T)
@@ -91,6 +99,11 @@ class ClaimService:
             .order_by(T.c.priority.desc(), T.c.id)
             .limit(1)
         )
+        # Looking first without the write transaction keeps an empty poll (and a waiter's re-check) off the
+        # writer's path.
+        async with self.db.read() as conn:
+            if (await conn.execute(query.with_only_columns(T.c.id))).first() is None:
+                return None
         async with self.db.write() as conn:
             row = (await conn.execute(self.db.lock_rows(query, skip_locked=True))).first()
             if row is None:

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from switchboard.errors import NotFound
 from switchboard.storage import schema as s
+from switchboard.storage.database import mark_team_changed
 from switchboard.tasks.models import Priority, Task, TaskEvent, TaskStatus, Usage
 from switchboard.teams.models import Principal
 
@@ -129,6 +130,7 @@ async def append_events(
     rows = [{"team_id": team_id, "task_id": t, "kind": k, "actor": actor, "at": at, "data": d} for t, k, d in items]
     if rows:
         await conn.execute(s.events.insert(), rows)
+        mark_team_changed(conn, team_id)
 
 
 async def read_events(conn: AsyncConnection, task_id: int, after_id: int, limit: int) -> list[TaskEvent]:

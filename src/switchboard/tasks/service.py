@@ -39,6 +39,7 @@ from switchboard.tasks.models import (
 from switchboard.teams.models import Principal, Target, Team
 from switchboard.teams.service import TeamService
 from switchboard.teams.targets import resolve_target
+from switchboard.waiting import COMPLETION_WAIT_MAX_SECONDS, check_wait_seconds, wait_until
 
 T = records.T
 D = records.D
@@ -57,6 +58,17 @@ class TaskFilters:
     tag: str | None = None
     created_by: str | None = None
     sprint_id: int | None = None
+
+
+@dataclass(frozen=True)
+class TaskWait:
+    """What wait_for_task_completion saw last: every task, and whether all of them had finished."""
+
+    tasks: tuple[Task, ...]
+    done: bool
+
+    def to_json(self) -> dict[str, Any]:
+        return {"done": self.done, "timed_out": not self.done, "tasks": [t.to_json() for t in self.tasks]}
 
 
 class TaskService:
@@ -287,11 +299,23 @@ class TaskService:
         team_id: int | None = None,
         limit: int = 50,
         cursor: int | None = None,
+        wait_seconds: float | None = None,
     ) -> TaskPage:
-        """Tasks of the team in creation order; `cursor` is the `next_cursor` of the previous page."""
+        """Tasks of the team in creation order; `cursor` is the `next_cursor` of the previous page.
+
+        With `wait_seconds`, an empty page waits until a matching task appears or the time is up.
+        """
         if not 1 <= limit <= MAX_PAGE:
             raise InvalidInput(f"limit must be from 1 to {MAX_PAGE}", limit=limit)
+        wait = check_wait_seconds(wait_seconds)
         team = await self.teams.default_team(principal, team_id)
+
+        async def page() -> TaskPage:
+            return await self._list_tasks_now(team, filters, limit, cursor)
+
+        return await wait_until(self.db.notifier, team.id, page, wait, found=lambda p: bool(p.items))
+
+    async def _list_tasks_now(self, team: Team, filters: TaskFilters, limit: int, cursor: int | None) -> TaskPage:
         where = [T.c.team_id == team.id]
         statuses = parse_statuses(filters.status)
         if statuses is not None:
@@ -329,6 +353,32 @@ class TaskService:
             T.c.target_kind == target.kind.value,
             T.c.target_name == target.name if target.name is not None else sa.true(),
         )
+
+    async def wait_for_task_completion(
+        self,
+        principal: Principal,
+        task_ids: Sequence[int | str],
+        timeout_seconds: float = COMPLETION_WAIT_MAX_SECONDS,
+    ) -> TaskWait:
+        """Wait until every task named is done, failed or cancelled, or `timeout_seconds` pass; either way the
+        answer has each task as it is then. The tasks must be of one team the caller reaches."""
+        ids = _task_ids_to_wait_for(task_ids)
+        timeout = check_wait_seconds(timeout_seconds, COMPLETION_WAIT_MAX_SECONDS, "timeout_seconds")
+        async with self.db.read() as conn:
+            rows = [await records.load_visible_row(conn, task_id, principal) for task_id in ids]
+        teams = {row.team_id for row in rows}
+        if len(teams) > 1:
+            raise InvalidInput("the tasks to wait for must belong to one team", team_ids=sorted(teams))
+
+        async def current() -> list[Task]:
+            async with self.db.read() as conn:
+                return await records.fetch_tasks(conn, T.c.id.in_(ids))
+
+        def all_finished(tasks: list[Task]) -> bool:
+            return all(t.status.is_terminal for t in tasks)
+
+        tasks = await wait_until(self.db.notifier, teams.pop(), current, timeout, found=all_finished)
+        return TaskWait(tuple(tasks), all_finished(tasks))
 
     async def get_task_events(
         self, principal: Principal, task_id: int, after_id: int = 0, limit: int = 500
@@ -555,6 +605,14 @@ def _batch_refs(drafts: Sequence[TaskDraft]) -> dict[str, int]:
         names = [drafts[i].ref or f"item {i}" for i in cycle]
         raise InvalidInput(f"dependency cycle: {' -> '.join(names)}", cycle=names)
     return refs
+
+
+def _task_ids_to_wait_for(task_ids: Sequence[int | str]) -> list[int]:
+    if not task_ids:
+        raise InvalidInput("name at least one task to wait for", field="task_ids")
+    if len(task_ids) > BATCH_MAX_TASKS:
+        raise InvalidInput(f"wait for at most {BATCH_MAX_TASKS} tasks at once", limit=BATCH_MAX_TASKS)
+    return sorted({_as_id(t) for t in task_ids})
 
 
 def _is_ref(value: int | str, refs: dict[str, int]) -> bool:

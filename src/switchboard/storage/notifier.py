@@ -1,0 +1,244 @@
+"""Wake-ups: a committed change to a team wakes the calls waiting on that team.
+
+A waiter reads the team's version, checks the database, then waits for the version to move, so a change that
+commits between its check and its wait is never missed. Notifications only speed waiters up: they also re-check
+every few seconds, so a lost notification delays an answer and never strands it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import uuid
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass, field
+
+import anyio
+import asyncpg  # type: ignore[import-untyped]
+from sqlalchemy.engine import make_url
+
+log = logging.getLogger("switchboard.notifier")
+
+CHANNEL = "switchboard"
+RECHECK_SECONDS = 5.0
+WATCH_SECONDS = 0.1
+RECONNECT_MAX_SECONDS = 10.0
+PING_SECONDS = 5.0
+
+
+@dataclass
+class _TeamSignal:
+    version: int = 0
+    event: anyio.Event | None = None
+    waiting: int = 0
+
+    def bump(self) -> None:
+        self.version += 1
+        if self.event is not None:
+            self.event.set()
+            self.event = None
+
+    def changed(self) -> anyio.Event:
+        if self.event is None:
+            self.event = anyio.Event()
+        return self.event
+
+
+@dataclass
+class Subscription:
+    """One waiter's view of a team: `wait` returns once the team changed after the subscription (or its last
+    wait) began, or when `timeout` passes."""
+
+    _signal: _TeamSignal
+    _seen: int = field(init=False)
+
+    def __post_init__(self) -> None:
+        self._seen = self._signal.version
+
+    async def wait(self, timeout: float) -> bool:
+        """True when the team changed, False at the timeout."""
+        if self._signal.version == self._seen:
+            self._signal.waiting += 1
+            try:
+                with anyio.move_on_after(timeout):
+                    await self._signal.changed().wait()
+            finally:
+                self._signal.waiting -= 1
+        moved = self._signal.version != self._seen
+        self._seen = self._signal.version
+        return moved
+
+
+class Notifier:
+    """Wake-ups for the waiters of this process; subclasses also carry them to other processes."""
+
+    recheck_seconds = RECHECK_SECONDS
+
+    def __init__(self) -> None:
+        self._teams: dict[int, _TeamSignal] = {}
+
+    def subscribe(self, team_id: int) -> Subscription:
+        """Take this before checking the database; then `wait` for a change the check could not see."""
+        return Subscription(self._teams.setdefault(team_id, _TeamSignal()))
+
+    def waiting(self, team_id: int) -> int:
+        """How many calls are waiting on the team right now."""
+        signal = self._teams.get(team_id)
+        return signal.waiting if signal is not None else 0
+
+    async def publish(self, team_ids: Iterable[int]) -> None:
+        """Tell waiters these teams changed. Call it only after the change is committed."""
+        self.wake_local(team_ids)
+
+    def wake_local(self, team_ids: Iterable[int]) -> None:
+        for team_id in team_ids:
+            signal = self._teams.get(team_id)
+            if signal is not None:
+                signal.bump()
+
+    def wake_everyone(self) -> None:
+        """After notifications may have been lost: every waiter re-checks."""
+        for signal in self._teams.values():
+            signal.bump()
+
+    async def start(self) -> None:
+        """Begin hearing other processes' changes (nothing to do in-process)."""
+
+    async def close(self) -> None:
+        """Stop hearing other processes' changes."""
+
+
+ChangesSince = Callable[[int | None], Awaitable[tuple[int, set[int]]]]
+
+
+class LocalNotifier(Notifier):
+    """In-process wake-ups for SQLite, which has no LISTEN. Once started with `changes_since`, it also watches
+    the events table for changes other processes (or other hubs in this one) commit to the same file.
+
+    `changes_since(after)` answers the newest event id and the teams with events after `after` (None: just the
+    newest id).
+    """
+
+    def __init__(self, changes_since: ChangesSince | None = None, interval: float = WATCH_SECONDS) -> None:
+        super().__init__()
+        self._changes_since = changes_since
+        self._interval = interval
+        self._watcher: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        if self._changes_since is not None and self._watcher is None:
+            self._watcher = asyncio.create_task(self._watch(self._changes_since), name="switchboard-watcher")
+
+    async def close(self) -> None:
+        if self._watcher is not None:
+            self._watcher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._watcher
+            self._watcher = None
+
+    async def _watch(self, changes_since: ChangesSince) -> None:
+        seen: int | None = None
+        while True:
+            try:
+                newest, teams = await changes_since(seen)
+                if seen is not None:
+                    self.wake_local(teams)
+                seen = newest
+            except Exception as exc:  # the watch must outlive any failure; waiters re-check anyway
+                log.warning("watching for changes failed: %s", exc)
+            await asyncio.sleep(self._interval)
+
+
+class PostgresNotifier(Notifier):
+    """Wake-ups across hub processes sharing one PostgreSQL database, by LISTEN/NOTIFY.
+
+    One connection listens; another sends. Each notification carries the team id and this hub's id, so a hub
+    does not wake its own waiters twice (it wakes them directly when it publishes).
+    """
+
+    def __init__(self, database_url: str) -> None:
+        super().__init__()
+        self._dsn = make_url(database_url).set(drivername="postgresql").render_as_string(hide_password=False)
+        self.hub_id = uuid.uuid4().hex[:12]
+        self._sender: asyncpg.Connection | None = None
+        self._send_lock = asyncio.Lock()
+        self._listener: asyncio.Task[None] | None = None
+        self.listening = asyncio.Event()
+        self.connections_made = 0
+        self.listener_pid: int | None = None
+
+    async def publish(self, team_ids: Iterable[int]) -> None:
+        teams = sorted(set(team_ids))
+        self.wake_local(teams)
+        if not teams:
+            return
+        try:
+            async with self._send_lock:
+                if self._sender is None or self._sender.is_closed():
+                    self._sender = await asyncpg.connect(self._dsn, timeout=5)
+                for team_id in teams:
+                    await self._sender.execute("SELECT pg_notify($1, $2)", CHANNEL, f"{team_id}:{self.hub_id}")
+        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, TimeoutError) as exc:
+            # Other hubs' waiters re-check on their own within `recheck_seconds`.
+            log.warning("could not notify other hubs: %s", exc)
+            await self._drop_sender()
+
+    async def start(self) -> None:
+        if self._listener is None:
+            self._listener = asyncio.create_task(self._listen_forever(), name="switchboard-listener")
+
+    async def close(self) -> None:
+        if self._listener is not None:
+            self._listener.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._listener
+            self._listener = None
+        async with self._send_lock:
+            await self._drop_sender()
+
+    async def _drop_sender(self) -> None:
+        sender, self._sender = self._sender, None
+        if sender is not None and not sender.is_closed():
+            with contextlib.suppress(Exception):
+                await sender.close(timeout=2)
+
+    async def _listen_forever(self) -> None:
+        delay = 0.1
+        while True:
+            try:
+                await self._listen_once()
+                delay = 0.1
+            except Exception as exc:  # the listener must outlive any failure
+                log.warning("notification listener lost its connection (%s); reconnecting in %.1fs", exc, delay)
+            self.listening.clear()
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, RECONNECT_MAX_SECONDS)
+
+    async def _listen_once(self) -> None:
+        conn = await asyncpg.connect(self._dsn, timeout=5)
+        lost = asyncio.Event()
+        try:
+            conn.add_termination_listener(lambda _c: lost.set())
+            await conn.add_listener(CHANNEL, self._heard)
+            self.connections_made += 1
+            self.listener_pid = conn.get_server_pid()
+            self.listening.set()
+            # Changes committed while no one listened went unheard: everyone looks again.
+            self.wake_everyone()
+            while not lost.is_set():
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(lost.wait(), PING_SECONDS)
+                if not lost.is_set():
+                    # A silent network failure does not close the socket: a query notices it.
+                    await conn.fetchval("SELECT 1", timeout=PING_SECONDS)
+        finally:
+            with contextlib.suppress(Exception):
+                await conn.close(timeout=2)
+        raise OSError("the listening connection was closed")
+
+    def _heard(self, _conn: object, _pid: int, _channel: str, payload: str) -> None:
+        team, _, origin = payload.partition(":")
+        if origin == self.hub_id or not team.isdigit():
+            return
+        self.wake_local([int(team)])

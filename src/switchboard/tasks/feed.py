@@ -1,0 +1,89 @@
+"""A team's events in id order, for a reader that follows them live and may resume from the last id it saw.
+
+Event ids come from one counter shared by every team, taken before the writer commits, so on PostgreSQL a
+later id can become visible before an earlier one. Handing out the later one first would let a reader that
+resumes from it skip the earlier one for good. So the feed moves through the counter without holes: it stops
+before an id that is not visible yet, and skips it only after `GAP_GRACE_SECONDS` (a rolled-back transaction
+leaves a hole that never fills).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import anyio
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from switchboard.storage import Database
+from switchboard.storage import schema as s
+from switchboard.tasks.models import TaskEvent
+
+E = s.events
+GAP_GRACE_SECONDS = 10.0
+BATCH = 500
+
+
+class TeamEventFeed:
+    """One reader's position in a team's events (`after_id`: the last event it has)."""
+
+    def __init__(self, db: Database, team_id: int, after_id: int = 0) -> None:
+        self.db = db
+        self.team_id = team_id
+        self.position = after_id
+        self._hole_seen_at: dict[int, float] = {}
+        self.more = False
+
+    @property
+    def waiting_on_a_hole(self) -> bool:
+        """True when events may be held back behind an id that is not visible yet."""
+        return bool(self._hole_seen_at)
+
+    async def next_events(self) -> list[TaskEvent]:
+        """The team's events after the position that can be handed out now, oldest first. When `more` is then
+        true, call again at once: other teams' events filled the batch."""
+        async with self.db.read() as conn:
+            if self.position == 0:
+                self.position = await self._start(conn)
+            rows = (
+                await conn.execute(
+                    sa.select(E.c.id, E.c.team_id).where(E.c.id > self.position).order_by(E.c.id).limit(BATCH)
+                )
+            ).all()
+            ready_to = self._contiguous_end([r.id for r in rows])
+            self.more = len(rows) == BATCH and ready_to > self.position
+            wanted = [r.id for r in rows if r.team_id == self.team_id and r.id <= ready_to]
+            events = await _events(conn, wanted)
+        self.position = ready_to
+        return events
+
+    async def _start(self, conn: AsyncConnection) -> int:
+        # Before the team's first event nothing of the team can be missed: start just before it. A team with no
+        # events yet starts a batch behind the newest, which still covers any id taken but not yet committed.
+        first = await conn.scalar(sa.select(sa.func.min(E.c.id)).where(E.c.team_id == self.team_id))
+        if first is not None:
+            return int(first) - 1
+        newest = await conn.scalar(sa.select(sa.func.max(E.c.id)))
+        return max(int(newest or 0) - BATCH, 0)
+
+    def _contiguous_end(self, ids: Sequence[int]) -> int:
+        end = self.position
+        now = anyio.current_time()
+        for event_id in ids:
+            while end + 1 < event_id:
+                seen = self._hole_seen_at.setdefault(end + 1, now)
+                if now - seen < GAP_GRACE_SECONDS:
+                    return end
+                self._hole_seen_at.pop(end + 1)
+                end += 1
+            self._hole_seen_at.pop(event_id, None)
+            end = event_id
+        self._hole_seen_at = {i: t for i, t in self._hole_seen_at.items() if i > end}
+        return end
+
+
+async def _events(conn: AsyncConnection, ids: Sequence[int]) -> list[TaskEvent]:
+    if not ids:
+        return []
+    rows = await conn.execute(sa.select(E).where(E.c.id.in_(ids)).order_by(E.c.id))
+    return [TaskEvent(r.id, r.task_id, r.kind, r.actor, r.at, dict(r.data or {})) for r in rows]

@@ -1,0 +1,53 @@
+"""Waiting calls: check, and if nothing is there yet, wait for the team to change and check again.
+
+A waiter holds no database connection while it waits, only a place in its team's wake-up list.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
+import anyio
+
+from switchboard.errors import InvalidInput
+from switchboard.storage.notifier import Notifier
+
+T = TypeVar("T")
+
+WAIT_MAX_SECONDS = 300.0
+# The seed's managers wait an hour for sub-tasks to finish.
+COMPLETION_WAIT_MAX_SECONDS = 3600.0
+
+
+def check_wait_seconds(
+    wait_seconds: float | None, limit: float = WAIT_MAX_SECONDS, field: str = "wait_seconds"
+) -> float:
+    """The wait asked for, refused when negative or over `limit`; None means do not wait."""
+    if wait_seconds is None:
+        return 0.0
+    if not 0 <= wait_seconds <= limit:
+        raise InvalidInput(f"{field} must be from 0 to {limit:g}", field=field, limit=limit, value=wait_seconds)
+    return float(wait_seconds)
+
+
+async def wait_until(
+    notifier: Notifier,
+    team_id: int,
+    check: Callable[[], Awaitable[T]],
+    wait_seconds: float,
+    found: Callable[[T], bool] = bool,
+) -> T:
+    """Run `check` until `found` accepts its result or `wait_seconds` pass; return its last result.
+
+    It runs again whenever the team changes, and at least every `notifier.recheck_seconds` in case a
+    notification was lost.
+    """
+    deadline = anyio.current_time() + wait_seconds
+    while True:
+        subscription = notifier.subscribe(team_id)
+        result = await check()
+        remaining = deadline - anyio.current_time()
+        if found(result) or remaining <= 0:
+            return result
+        await subscription.wait(min(remaining, notifier.recheck_seconds))

@@ -1,0 +1,109 @@
+"""Wake-ups between hubs sharing one database: another Hub instance, a second `switchboard serve` process, and a
+PostgreSQL listener whose connection is killed. Every wait is bounded below the 5 s periodic re-check, so a
+waiter that returns in time was woken by the change."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import anyio
+import asyncpg
+import httpx
+import pytest
+
+from switchboard.config import Settings
+from switchboard.hub import Hub
+from switchboard.storage.notifier import PostgresNotifier
+from switchboard.tasks.models import TaskDraft
+from tests.conftest import PG_SERVER, FakeClock, World, auth
+from tests.live_hub import serving
+from tests.wake.helpers import start, until_waiting
+
+pytestmark = pytest.mark.anyio
+
+
+async def listening(hub: Hub) -> PostgresNotifier:
+    notifier = hub.notifier
+    assert isinstance(notifier, PostgresNotifier)
+    with anyio.fail_after(5):
+        await notifier.listening.wait()
+    return notifier
+
+
+async def test_a_waiter_is_woken_by_a_change_through_another_hub_on_the_same_database(
+    hub: Hub, world: World, settings: Settings, clock: FakeClock
+) -> None:
+    builder = await world.agent("builder")
+    other_hub = Hub(settings, clock)
+    try:
+        if not hub.db.is_sqlite:
+            await listening(hub)
+        with anyio.fail_after(3):
+            async with anyio.create_task_group() as tg:
+                claimed = start(tg, lambda: hub.claims.claim_next(builder.principal, wait_seconds=60))
+                await until_waiting(hub.notifier, world.team.id)
+                task = await other_hub.tasks.create_task(
+                    world.admin, TaskDraft(title="From the other hub"), world.team.id
+                )
+                got = await claimed.result()
+    finally:
+        await other_hub.close()
+    assert got is not None and got.id == task.id
+
+
+async def test_a_waiter_is_woken_by_a_change_through_a_second_hub_process(
+    hub: Hub, world: World, tmp_path: Path
+) -> None:
+    if hub.db.is_sqlite:
+        pytest.skip("hub processes share wake-ups through PostgreSQL")
+    builder = await world.agent("builder")
+    await listening(hub)
+    with serving(tmp_path, hub.settings.resolved_database_url, "postgres") as second:
+        async with httpx.AsyncClient(base_url=second.url) as client:
+            with anyio.fail_after(3):
+                async with anyio.create_task_group() as tg:
+                    claimed = start(tg, lambda: hub.claims.claim_next(builder.principal, wait_seconds=60))
+                    await until_waiting(hub.notifier, world.team.id)
+                    response = await client.post(
+                        f"/api/v1/teams/{world.team.id}/tasks",
+                        json={"title": "From the second process"},
+                        headers=auth(second.admin_key),
+                    )
+                    assert response.status_code == 201, response.text
+                    got = await claimed.result()
+    assert got is not None and got.id == response.json()["id"]
+
+
+async def test_the_listener_reconnects_after_its_connection_is_killed_and_catches_up(
+    hub: Hub, world: World, settings: Settings, clock: FakeClock
+) -> None:
+    if hub.db.is_sqlite:
+        pytest.skip("SQLite has no listener connection")
+    builder = await world.agent("builder")
+    notifier = await listening(hub)
+    other_hub = Hub(settings, clock)
+    admin = await asyncpg.connect(f"{PG_SERVER}/postgres", timeout=5)
+    try:
+        with anyio.fail_after(4):
+            async with anyio.create_task_group() as tg:
+                claimed = start(tg, lambda: hub.claims.claim_next(builder.principal, wait_seconds=60))
+                await until_waiting(hub.notifier, world.team.id)
+                assert await admin.fetchval("SELECT pg_terminate_backend($1)", notifier.listener_pid)
+                # Made while the listener is down or reconnecting: its notification may never arrive.
+                first = await other_hub.tasks.create_task(
+                    world.admin, TaskDraft(title="While it was down"), world.team.id
+                )
+                got = await claimed.result()
+            assert got is not None and got.id == first.id
+            assert notifier.connections_made >= 2
+            async with anyio.create_task_group() as tg:
+                claimed = start(tg, lambda: hub.claims.claim_next(builder.principal, wait_seconds=60))
+                await until_waiting(hub.notifier, world.team.id)
+                second = await other_hub.tasks.create_task(
+                    world.admin, TaskDraft(title="After it came back"), world.team.id
+                )
+                got = await claimed.result()
+            assert got is not None and got.id == second.id
+    finally:
+        await admin.close()
+        await other_hub.close()

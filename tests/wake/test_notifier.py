@@ -1,0 +1,62 @@
+from __future__ import annotations
+
+import anyio
+import pytest
+import sqlalchemy as sa
+
+from switchboard.hub import Hub
+from switchboard.storage import schema as s
+from switchboard.storage.notifier import LocalNotifier
+from switchboard.tasks.models import TaskDraft
+from switchboard.tasks.records import append_events
+from tests.conftest import World
+from tests.wake.helpers import start, until_waiting
+
+pytestmark = pytest.mark.anyio
+
+
+async def test_a_waiter_is_woken_by_a_publish_for_its_team() -> None:
+    notifier = LocalNotifier()
+    with anyio.fail_after(5):
+        async with anyio.create_task_group() as tg:
+            woke = start(tg, lambda: notifier.subscribe(7).wait(30))
+            await until_waiting(notifier, 7)
+            await notifier.publish([7])
+            assert await woke.result() is True
+
+
+async def test_a_publish_for_another_team_does_not_wake_a_waiter() -> None:
+    notifier = LocalNotifier()
+    subscription = notifier.subscribe(7)
+    await notifier.publish([8])
+    with anyio.fail_after(5):
+        assert await subscription.wait(0.01) is False
+
+
+async def test_a_change_between_the_check_and_the_wait_is_not_missed() -> None:
+    notifier = LocalNotifier()
+    subscription = notifier.subscribe(7)
+    await notifier.publish([7])  # the change lands after the check and before the wait
+    with anyio.fail_after(5):
+        assert await subscription.wait(30) is True
+    assert notifier.waiting(7) == 0
+
+
+async def test_a_committed_event_wakes_the_team_after_the_commit(hub: Hub, world: World) -> None:
+    manager = await world.manager()
+    subscription = hub.notifier.subscribe(world.team.id)
+    await hub.tasks.create_task(manager.principal, TaskDraft(title="Ship it"))
+    with anyio.fail_after(5):
+        assert await subscription.wait(0) is True
+
+
+async def test_a_rolled_back_change_wakes_no_one(hub: Hub, world: World) -> None:
+    subscription = hub.notifier.subscribe(world.team.id)
+    with pytest.raises(RuntimeError):
+        async with hub.db.write() as conn:
+            await append_events(conn, world.team.id, "tester", hub.clock(), [(None, "noted", {})])
+            raise RuntimeError("abandon the transaction")
+    with anyio.fail_after(5):
+        assert await subscription.wait(0) is False
+    async with hub.db.read() as conn:
+        assert await conn.scalar(sa.select(sa.func.count()).where(s.events.c.kind == "noted")) == 0
