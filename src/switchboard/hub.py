@@ -28,6 +28,7 @@ from switchboard.tasks.service import TaskService
 from switchboard.teams.keys import KeyService
 from switchboard.teams.service import TeamService
 from switchboard.usage.service import UsageService
+from switchboard.webhooks.service import WebhookService
 
 log = logging.getLogger("switchboard")
 
@@ -49,6 +50,7 @@ class Hub:
         self.questions = QuestionService(self.db, clock, self.teams)
         self.usage = UsageService(self.db, clock, self.teams)
         self.sessions = SessionService(self.db, clock, self.teams)
+        self.webhooks = WebhookService(self.db, clock, self.teams)
         self.rate_limiter = RateLimiter(settings.rate_per_second, settings.rate_burst)
 
     async def migrate(self) -> None:
@@ -100,6 +102,15 @@ class Hub:
                 log.info("%d silent session(s) closed", closed)
         except SwitchboardError as exc:
             log.warning("closing silent sessions skipped: %s", exc.message)
+        try:
+            await self.webhooks.scan()
+            sent = await self.webhooks.deliver_due()
+            if sent.failed or sent.disabled:
+                log.warning(
+                    "webhooks: %d deliveries failed for good, %d webhook(s) disabled", sent.failed, len(sent.disabled)
+                )
+        except SwitchboardError as exc:
+            log.warning("webhook deliveries skipped: %s", exc.message)
 
     async def close(self) -> None:
         await self.db.dispose()
