@@ -44,17 +44,24 @@ class Receiver:
     received: list[Received] = field(default_factory=list)
     # Status codes to answer with, in order; once used up, 200.
     answers: list[int] = field(default_factory=list)
-    lock: threading.Lock = field(default_factory=threading.Lock)
+    arrived: threading.Condition = field(default_factory=threading.Condition)
 
     def events(self) -> list[str]:
-        with self.lock:
+        with self.arrived:
             return [r.event for r in self.received]
+
+    def wait_for(self, count: int, timeout: float) -> list[Received]:
+        """Block until `count` deliveries have arrived (for a hub in another process, whose timing is its own)."""
+        with self.arrived:
+            assert self.arrived.wait_for(lambda: len(self.received) >= count, timeout), self.received
+            return list(self.received)
 
     async def record(self, request: Request) -> JSONResponse:
         body = await request.body()
-        with self.lock:
+        with self.arrived:
             self.received.append(Received(dict(request.headers), body))
             status = self.answers.pop(0) if self.answers else 200
+            self.arrived.notify_all()
         return JSONResponse({"ok": status < 300}, status_code=status)
 
 

@@ -36,6 +36,10 @@ STEWARD_TOOLS = frozenset(
         "create_group",
         "add_group_members",
         "remove_group_members",
+        "register_webhook",
+        "list_webhooks",
+        "list_webhook_deliveries",
+        "remove_webhook",
     }
 )
 

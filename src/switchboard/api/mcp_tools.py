@@ -14,6 +14,7 @@ from switchboard.api.mcp_state import register_state_tools
 from switchboard.api.mcp_tasks import register_task_tools
 from switchboard.api.mcp_teams import register_team_tools
 from switchboard.api.mcp_usage import register_usage_tools
+from switchboard.api.mcp_webhooks import register_webhook_tools
 from switchboard.api.shapes import principal_json
 from switchboard.hub import Hub
 
@@ -41,3 +42,4 @@ def register_all(server: MCPServer, hub: Hub) -> None:
     register_state_tools(server, hub)
     register_questions_tools(server, hub)
     register_usage_tools(server, hub)
+    register_webhook_tools(server, hub)

@@ -14,6 +14,7 @@ from switchboard.api import (
     rest_tasks,
     rest_teams,
     rest_usage,
+    rest_webhooks,
 )
 from switchboard.api.dependencies import Caller
 from switchboard.api.shapes import principal_json
@@ -34,3 +35,4 @@ router.include_router(rest_sprints.router)
 router.include_router(rest_state.router)
 router.include_router(rest_questions.router)
 router.include_router(rest_usage.router)
+router.include_router(rest_webhooks.router)
