@@ -8,6 +8,7 @@ from mcp_types import CallToolResult
 from switchboard.api.mcp import READ_ONLY, answer, principal_of
 from switchboard.api.mcp_claims import register_claim_tools
 from switchboard.api.mcp_messages import register_messages_tools
+from switchboard.api.mcp_prompts import register_prompts
 from switchboard.api.mcp_questions import register_questions_tools
 from switchboard.api.mcp_sprints import register_sprints_tools
 from switchboard.api.mcp_state import register_state_tools
@@ -43,3 +44,4 @@ def register_all(server: MCPServer, hub: Hub) -> None:
     register_questions_tools(server, hub)
     register_usage_tools(server, hub)
     register_webhook_tools(server, hub)
+    register_prompts(server, hub)

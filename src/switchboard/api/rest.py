@@ -8,6 +8,7 @@ from fastapi import APIRouter
 
 from switchboard.api import (
     rest_messages,
+    rest_prompts,
     rest_questions,
     rest_sprints,
     rest_state,
@@ -36,3 +37,4 @@ router.include_router(rest_state.router)
 router.include_router(rest_questions.router)
 router.include_router(rest_usage.router)
 router.include_router(rest_webhooks.router)
+router.include_router(rest_prompts.router)
