@@ -31,6 +31,7 @@ from switchboard.usage.service import UsageService
 from switchboard.webhooks.service import WebhookService
 
 log = logging.getLogger("switchboard")
+WEBHOOK_INTERVAL_SECONDS = 1.0
 
 
 class Hub:
@@ -79,10 +80,28 @@ class Hub:
         return issued.plaintext
 
     async def run_periodic(self) -> None:
-        """Hub housekeeping until cancelled: the lease sweep, question expiry, closing silent sessions."""
+        """Hub housekeeping until cancelled: the lease sweep, question expiry, closing silent sessions; and
+        webhook deliveries in their own loop, so a slow receiver never holds up the rest."""
+        async with anyio.create_task_group() as group:
+            group.start_soon(self._run_webhook_deliveries)
+            while True:
+                await anyio.sleep(self.settings.sweep_interval_seconds)
+                await self.housekeeping()
+
+    async def _run_webhook_deliveries(self) -> None:
         while True:
-            await anyio.sleep(self.settings.sweep_interval_seconds)
-            await self.housekeeping()
+            await anyio.sleep(min(self.settings.sweep_interval_seconds, WEBHOOK_INTERVAL_SECONDS))
+            await self.deliver_webhooks()
+
+    async def deliver_webhooks(self) -> None:
+        """One round of webhook work: new events become deliveries, and those due are sent."""
+        try:
+            await self.webhooks.scan()
+            sent = await self.webhooks.deliver_due()
+            if sent.failed or sent.disabled:
+                log.warning("webhooks: %d deliveries gave up, %d webhook(s) disabled", sent.failed, len(sent.disabled))
+        except SwitchboardError as exc:
+            log.warning("webhook deliveries skipped: %s", exc.message)
 
     async def housekeeping(self) -> None:
         """One round of periodic work; a job that fails is logged and retried next round."""
@@ -102,15 +121,6 @@ class Hub:
                 log.info("%d silent session(s) closed", closed)
         except SwitchboardError as exc:
             log.warning("closing silent sessions skipped: %s", exc.message)
-        try:
-            await self.webhooks.scan()
-            sent = await self.webhooks.deliver_due()
-            if sent.failed or sent.disabled:
-                log.warning(
-                    "webhooks: %d deliveries failed for good, %d webhook(s) disabled", sent.failed, len(sent.disabled)
-                )
-        except SwitchboardError as exc:
-            log.warning("webhook deliveries skipped: %s", exc.message)
 
     async def close(self) -> None:
         await self.db.dispose()

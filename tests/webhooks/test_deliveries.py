@@ -246,6 +246,7 @@ async def test_only_admins_and_managers_register_and_other_teams_see_nothing(wor
     [
         ("ftp://example.com/hook", ["alert"], None),
         ("not a url", ["alert"], None),
+        ("http://example.com:99999/hook", ["alert"], None),
         ("https://example.com/hook", ["task.exploded"], None),
         ("https://example.com/hook", [], None),
         ("https://example.com/hook", ["alert"], "short"),

@@ -181,7 +181,8 @@ class DeliveryEngine:
         }
         try:
             response = await client.post(row.url, content=body, headers=headers, timeout=TIMEOUT_SECONDS)
-        except httpx.HTTPError as exc:
+        # InvalidURL is not an HTTPError; a URL the client cannot use counts as a failed attempt like any other.
+        except (httpx.HTTPError, httpx.InvalidURL, OSError, ValueError) as exc:
             return _Outcome(row.id, row.webhook_id, None, _describe(exc))
         error = None if response.is_success else f"HTTP {response.status_code}: {response.text[:200]}"
         return _Outcome(row.id, row.webhook_id, response.status_code, error)
@@ -287,6 +288,6 @@ def _settled_cursor(rows: Sequence[Any], cursor: int, now: datetime, full: bool)
     return cursor
 
 
-def _describe(exc: httpx.HTTPError) -> str:
+def _describe(exc: Exception) -> str:
     text = str(exc) or type(exc).__name__
     return f"{type(exc).__name__}: {text}"[:ERROR_CHARS]

@@ -96,6 +96,10 @@ def parse_url(url: Any) -> str:
     if len(clean) > URL_MAX_CHARS:
         raise InvalidInput(f"url is longer than {URL_MAX_CHARS} characters", field="url")
     parts = urlsplit(clean)
+    try:
+        parts.port  # noqa: B018 - reading it checks the port is a number in range
+    except ValueError:
+        raise InvalidInput(f"url has an invalid port: {clean!r}", field="url") from None
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise InvalidInput(f"url must be an http:// or https:// address with a host, not {clean!r}", field="url")
     return clean
