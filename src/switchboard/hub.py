@@ -29,9 +29,11 @@ from switchboard.tasks.service import TaskService
 from switchboard.teams.keys import KeyService
 from switchboard.teams.service import TeamService
 from switchboard.usage.service import UsageService
+from switchboard.webhooks.service import WebhookService
 from switchboard.worktrees.service import WorktreeService
 
 log = logging.getLogger("switchboard")
+WEBHOOK_INTERVAL_SECONDS = 1.0
 
 
 class Hub:
@@ -55,6 +57,7 @@ class Hub:
         self.claims.on_claimed.append(self.worktrees.ensure_worktree)
         self.claims.on_finished.append(self.worktrees.release)
         self.tasks.on_finished.append(self.worktrees.release)
+        self.webhooks = WebhookService(self.db, clock, self.teams)
         self.rate_limiter = RateLimiter(settings.rate_per_second, settings.rate_burst)
 
     @property
@@ -91,10 +94,28 @@ class Hub:
         return issued.plaintext
 
     async def run_periodic(self) -> None:
-        """Hub housekeeping until cancelled: the lease sweep, question expiry, closing silent sessions."""
+        """Hub housekeeping until cancelled: the lease sweep, question expiry, closing silent sessions; and
+        webhook deliveries in their own loop, so a slow receiver never holds up the rest."""
+        async with anyio.create_task_group() as group:
+            group.start_soon(self._run_webhook_deliveries)
+            while True:
+                await anyio.sleep(self.settings.sweep_interval_seconds)
+                await self.housekeeping()
+
+    async def _run_webhook_deliveries(self) -> None:
         while True:
-            await anyio.sleep(self.settings.sweep_interval_seconds)
-            await self.housekeeping()
+            await anyio.sleep(min(self.settings.sweep_interval_seconds, WEBHOOK_INTERVAL_SECONDS))
+            await self.deliver_webhooks()
+
+    async def deliver_webhooks(self) -> None:
+        """One round of webhook work: new events become deliveries, and those due are sent."""
+        try:
+            await self.webhooks.scan()
+            sent = await self.webhooks.deliver_due()
+            if sent.failed or sent.disabled:
+                log.warning("webhooks: %d deliveries gave up, %d webhook(s) disabled", sent.failed, len(sent.disabled))
+        except SwitchboardError as exc:
+            log.warning("webhook deliveries skipped: %s", exc.message)
 
     async def housekeeping(self) -> None:
         """One round of periodic work; a job that fails is logged and retried next round."""

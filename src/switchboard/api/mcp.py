@@ -38,6 +38,10 @@ STEWARD_TOOLS = frozenset(
         "remove_group_members",
         "register_repository",
         "merge_task_branch",
+        "register_webhook",
+        "list_webhooks",
+        "list_webhook_deliveries",
+        "remove_webhook",
     }
 )
 

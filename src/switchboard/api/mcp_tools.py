@@ -8,12 +8,14 @@ from mcp_types import CallToolResult
 from switchboard.api.mcp import READ_ONLY, answer, principal_of
 from switchboard.api.mcp_claims import register_claim_tools
 from switchboard.api.mcp_messages import register_messages_tools
+from switchboard.api.mcp_prompts import register_prompts
 from switchboard.api.mcp_questions import register_questions_tools
 from switchboard.api.mcp_sprints import register_sprints_tools
 from switchboard.api.mcp_state import register_state_tools
 from switchboard.api.mcp_tasks import register_task_tools
 from switchboard.api.mcp_teams import register_team_tools
 from switchboard.api.mcp_usage import register_usage_tools
+from switchboard.api.mcp_webhooks import register_webhook_tools
 from switchboard.api.mcp_worktrees import register_worktree_tools
 from switchboard.api.shapes import principal_json
 from switchboard.hub import Hub
@@ -43,3 +45,5 @@ def register_all(server: MCPServer, hub: Hub) -> None:
     register_questions_tools(server, hub)
     register_usage_tools(server, hub)
     register_worktree_tools(server, hub)
+    register_webhook_tools(server, hub)
+    register_prompts(server, hub)

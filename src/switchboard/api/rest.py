@@ -9,12 +9,14 @@ from fastapi import APIRouter
 from switchboard.api import (
     rest_events,
     rest_messages,
+    rest_prompts,
     rest_questions,
     rest_sprints,
     rest_state,
     rest_tasks,
     rest_teams,
     rest_usage,
+    rest_webhooks,
     rest_worktrees,
 )
 from switchboard.api.dependencies import Caller
@@ -38,3 +40,5 @@ router.include_router(rest_questions.router)
 router.include_router(rest_usage.router)
 router.include_router(rest_worktrees.router)
 router.include_router(rest_events.router)
+router.include_router(rest_webhooks.router)
+router.include_router(rest_prompts.router)

@@ -8,7 +8,7 @@ from __future__ import annotations
 import typer
 
 from switchboard import __version__
-from switchboard.cli import messages, questions, repos, server, sprints, state, tasks, team, usage
+from switchboard.cli import messages, questions, repos, server, sprints, state, tasks, team, usage, webhooks
 
 app = typer.Typer(
     name="switchboard",
@@ -23,6 +23,7 @@ app.command()(team.init)
 app.add_typer(team.agent_app, name="agent")
 app.add_typer(team.key_app, name="key")
 app.add_typer(tasks.task_app, name="task")
+app.add_typer(webhooks.webhook_app, name="webhook")
 messages.register(app)
 sprints.register(app)
 state.register(app)
