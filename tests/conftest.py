@@ -55,7 +55,9 @@ def postgres_url() -> Iterator[str]:
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     # Parametrised here rather than with fixture params, which async fixtures do not pass on.
     if "database_url" in metafunc.fixturenames:
-        metafunc.parametrize("database_url", BACKENDS, indirect=True)
+        # A test marked `postgres` is about PostgreSQL alone (its listener, its commit order): no SQLite run.
+        only_postgres = metafunc.definition.get_closest_marker("postgres") is not None
+        metafunc.parametrize("database_url", ["postgres"] if only_postgres else BACKENDS, indirect=True)
 
 
 @pytest.fixture

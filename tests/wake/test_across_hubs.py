@@ -51,11 +51,10 @@ async def test_a_waiter_is_woken_by_a_change_through_another_hub_on_the_same_dat
     assert got is not None and got.id == task.id
 
 
+@pytest.mark.postgres
 async def test_a_waiter_is_woken_by_a_change_through_a_second_hub_process(
     hub: Hub, world: World, tmp_path: Path
 ) -> None:
-    if hub.db.is_sqlite:
-        pytest.skip("hub processes share wake-ups through PostgreSQL")
     builder = await world.agent("builder")
     await listening(hub)
     with serving(tmp_path, hub.settings.resolved_database_url, "postgres") as second:
@@ -74,11 +73,10 @@ async def test_a_waiter_is_woken_by_a_change_through_a_second_hub_process(
     assert got is not None and got.id == response.json()["id"]
 
 
+@pytest.mark.postgres
 async def test_the_listener_reconnects_after_its_connection_is_killed_and_catches_up(
     hub: Hub, world: World, settings: Settings, clock: FakeClock
 ) -> None:
-    if hub.db.is_sqlite:
-        pytest.skip("SQLite has no listener connection")
     builder = await world.agent("builder")
     notifier = await listening(hub)
     other_hub = Hub(settings, clock)

@@ -25,9 +25,8 @@ async def test_the_feed_resumes_after_a_given_event_with_only_the_teams_events(h
     assert resumed == everything[1:]
 
 
+@pytest.mark.postgres
 async def test_an_event_committed_late_is_not_skipped(hub: Hub, world: World) -> None:
-    if hub.db.is_sqlite:
-        pytest.skip("SQLite commits one writer at a time, so ids become visible in order")
     feed = TeamEventFeed(hub.db, world.team.id)
     manager = await world.manager()
     await hub.tasks.create_task(manager.principal, TaskDraft(title="Before"))
