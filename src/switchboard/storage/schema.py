@@ -431,3 +431,107 @@ webhook_deliveries = sa.Table(
     sa.UniqueConstraint("webhook_id", "event_id"),
     sa.Index(None, "status", "next_attempt_at"),
 )
+
+# -- reviews: a task in review, whom it waits for, and the verdict -------------------------------------------------
+
+reviews = sa.Table(
+    "reviews",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("team_id", sa.Integer, sa.ForeignKey("teams.id"), nullable=False),
+    sa.Column("task_id", sa.Integer, sa.ForeignKey("tasks.id"), nullable=False),
+    # The engineer whose work is reviewed: the task goes back to it when changes are asked for.
+    sa.Column("engineer_agent_id", sa.Integer, sa.ForeignKey("agents.id"), nullable=True),
+    sa.Column("reviewer_agent_id", sa.Integer, sa.ForeignKey("agents.id"), nullable=True),
+    sa.Column("requested_by", sa.String(120), nullable=False),
+    sa.Column("request_summary", sa.Text, nullable=True),
+    # pending, approved, changes_requested, rejected, withdrawn
+    sa.Column("status", sa.String(20), nullable=False),
+    sa.Column("verdict_summary", sa.Text, nullable=True),
+    sa.Column("comments", JSONType, nullable=False),
+    sa.Column("decided_by", sa.String(120), nullable=True),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("decided_at", UTCDateTime, nullable=True),
+    sa.Index(None, "task_id", "id"),
+    sa.Index(None, "team_id", "reviewer_agent_id", "status"),
+)
+
+# -- turns: one run of an agent started by the dispatcher, and the triggers each turn answered -------------------
+
+turns = sa.Table(
+    "turns",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("team_id", sa.Integer, sa.ForeignKey("teams.id"), nullable=False),
+    sa.Column("agent_id", sa.Integer, sa.ForeignKey("agents.id"), nullable=False),
+    sa.Column("task_id", sa.Integer, sa.ForeignKey("tasks.id"), nullable=True),
+    # The hub process running it; its lease is renewed while it runs, so a turn of a dead hub is ended.
+    sa.Column("hub_id", sa.String(40), nullable=False),
+    sa.Column("runner", sa.String(20), nullable=False),
+    # running, succeeded, failed, timed_out, lost, error
+    sa.Column("status", sa.String(20), nullable=False),
+    sa.Column("trigger", sa.String(40), nullable=False),
+    sa.Column("triggers", JSONType, nullable=False),
+    sa.Column("prompt", sa.Text, nullable=False),
+    sa.Column("command", sa.Text, nullable=True),
+    sa.Column("cwd", sa.String(1000), nullable=True),
+    sa.Column("key_id", sa.Integer, sa.ForeignKey("api_keys.id"), nullable=True),
+    sa.Column("started_at", UTCDateTime, nullable=False),
+    sa.Column("lease_expires_at", UTCDateTime, nullable=True),
+    sa.Column("ended_at", UTCDateTime, nullable=True),
+    sa.Column("exit_code", sa.Integer, nullable=True),
+    sa.Column("output_tail", sa.Text, nullable=True),
+    sa.Column("error", sa.String(1000), nullable=True),
+    sa.Column("tokens_in", sa.BigInteger, nullable=False),
+    sa.Column("tokens_out", sa.BigInteger, nullable=False),
+    sa.Column("cost_usd", sa.Float, nullable=False),
+    # One turn at a time per agent, across every hub process: the database refuses a second running one.
+    sa.Index(
+        "ux_turns_running_agent",
+        "agent_id",
+        unique=True,
+        sqlite_where=sa.text("ended_at IS NULL"),
+        postgresql_where=sa.text("ended_at IS NULL"),
+    ),
+    sa.Index(None, "team_id", "id"),
+    sa.Index(None, "agent_id", "id"),
+    sa.Index(None, "status", "lease_expires_at"),
+)
+
+turn_triggers = sa.Table(
+    "turn_triggers",
+    metadata,
+    sa.Column("id", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True, autoincrement=True),
+    sa.Column("turn_id", sa.Integer, sa.ForeignKey("turns.id"), nullable=False),
+    sa.Column("agent_id", sa.Integer, sa.ForeignKey("agents.id"), nullable=False),
+    # `task:<id>:<attempt>`, `message:<id>`, ...: a trigger starts at most one turn, whichever hub sees it.
+    sa.Column("trigger_key", sa.String(100), nullable=False),
+    sa.UniqueConstraint("agent_id", "trigger_key"),
+    sa.Index(None, "turn_id"),
+)
+
+# -- the dashboard: people's signed-in browser sessions and one-time sign-in links ------------------------------
+
+web_sessions = sa.Table(
+    "web_sessions",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("key_id", sa.Integer, sa.ForeignKey("api_keys.id"), nullable=False),
+    sa.Column("token_hash", sa.String(64), nullable=False, unique=True),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("expires_at", UTCDateTime, nullable=False),
+    sa.Column("last_seen_at", UTCDateTime, nullable=True),
+    sa.Column("ended_at", UTCDateTime, nullable=True),
+    sa.Index(None, "key_id"),
+)
+
+login_links = sa.Table(
+    "login_links",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("key_id", sa.Integer, sa.ForeignKey("api_keys.id"), nullable=False),
+    sa.Column("token_hash", sa.String(64), nullable=False, unique=True),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("expires_at", UTCDateTime, nullable=False),
+    sa.Column("used_at", UTCDateTime, nullable=True),
+)
