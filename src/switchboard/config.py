@@ -22,6 +22,18 @@ class Settings:
     rate_per_second: float = field(default_factory=lambda: float(_env("RATE_PER_SECOND", "200")))
     rate_burst: int = field(default_factory=lambda: int(_env("RATE_BURST", "400")))
     sweep_interval_seconds: float = field(default_factory=lambda: float(_env("SWEEP_INTERVAL", "5")))
+    # The dispatcher: turns at once in this hub process, and the URL its turns reach the hub at.
+    max_turns: int = field(default_factory=lambda: int(_env("MAX_TURNS", "32")))
+    public_url: str = field(default_factory=lambda: _env("PUBLIC_URL", ""))
+    dispatch: bool = field(default_factory=lambda: _env("DISPATCH", "1") not in ("0", "false", "no"))
+
+    @property
+    def hub_url(self) -> str:
+        """Where agents reach this hub: `public_url`, else the address it listens on."""
+        if self.public_url:
+            return self.public_url.rstrip("/")
+        host = "127.0.0.1" if self.host in ("0.0.0.0", "::", "") else self.host
+        return f"http://{host}:{self.port}"
 
     @property
     def resolved_database_url(self) -> str:

@@ -14,6 +14,7 @@ from switchboard.api.auth import PRINCIPAL_STATE, authenticate
 from switchboard.api.errors import error_response, install_error_handlers, plain_error
 from switchboard.api.mcp import build_mcp_server, mcp_http_app
 from switchboard.api.rest import router
+from switchboard.dispatch.dispatcher import Dispatcher
 from switchboard.errors import SwitchboardError
 from switchboard.hub import Hub
 from switchboard.limits import REQUEST_BODY_MAX_BYTES
@@ -21,8 +22,8 @@ from switchboard.limits import REQUEST_BODY_MAX_BYTES
 MCP_PATHS = ("/mcp", "/v1/mcp")
 
 
-def create_app(hub: Hub, *, periodic: bool = True) -> HubApp:
-    """The hub's web app. `periodic` runs the lease sweep while the app is up."""
+def create_app(hub: Hub, *, periodic: bool = True, dispatcher: Dispatcher | None = None) -> HubApp:
+    """The hub's web app. `periodic` runs the lease sweep while the app is up; so does `dispatcher`, if given."""
     mcp = build_mcp_server(hub)
     mcp_app = mcp_http_app(mcp)
 
@@ -32,6 +33,8 @@ def create_app(hub: Hub, *, periodic: bool = True) -> HubApp:
         async with anyio.create_task_group() as tg, mcp.session_manager.run():
             if periodic:
                 tg.start_soon(hub.run_periodic)
+            if dispatcher is not None:
+                tg.start_soon(dispatcher.run)
             yield
             tg.cancel_scope.cancel()
 

@@ -14,6 +14,7 @@ from switchboard.api.mcp_sprints import register_sprints_tools
 from switchboard.api.mcp_state import register_state_tools
 from switchboard.api.mcp_tasks import register_task_tools
 from switchboard.api.mcp_teams import register_team_tools
+from switchboard.api.mcp_turns import register_turn_tools
 from switchboard.api.mcp_usage import register_usage_tools
 from switchboard.api.mcp_webhooks import register_webhook_tools
 from switchboard.api.mcp_worktrees import register_worktree_tools
@@ -46,4 +47,5 @@ def register_all(server: MCPServer, hub: Hub) -> None:
     register_usage_tools(server, hub)
     register_worktree_tools(server, hub)
     register_webhook_tools(server, hub)
+    register_turn_tools(server, hub)
     register_prompts(server, hub)

@@ -15,6 +15,7 @@ from switchboard.api import (
     rest_state,
     rest_tasks,
     rest_teams,
+    rest_turns,
     rest_usage,
     rest_webhooks,
     rest_worktrees,
@@ -42,3 +43,4 @@ router.include_router(rest_worktrees.router)
 router.include_router(rest_events.router)
 router.include_router(rest_webhooks.router)
 router.include_router(rest_prompts.router)
+router.include_router(rest_turns.router)

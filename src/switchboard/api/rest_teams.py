@@ -61,6 +61,14 @@ class NewAgent(BaseModel):
     config: dict[str, Any] | None = None
 
 
+class AgentChanges(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    model: str | None = None
+    description: str | None = None
+    runner: dict[str, Any] | None = None
+
+
 class NewGroup(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -189,6 +197,16 @@ async def list_agents(team_id: PathId, principal: Caller, hub: CurrentHub) -> di
 async def get_agent(agent_id: PathId, principal: Caller, hub: CurrentHub) -> dict[str, Any]:
     """One agent of a team the caller reaches."""
     return agent_json(await hub.teams.get_agent(principal, agent_id))
+
+
+@router.patch("/agents/{agent_id}", status_code=200, tags=["agents"])
+async def update_agent(agent_id: PathId, body: AgentChanges, principal: Caller, hub: CurrentHub) -> dict[str, Any]:
+    """Change an agent's model, description or runner (a manager or admin); only the fields sent change.
+
+    A runner makes the dispatcher start turns for the agent: `{"type": "command", "command": "...",
+    "timeout_seconds": 900, "env": {}}` or `{"type": "webhook", "url": "...", "secret": "..."}`; `null` removes it.
+    """
+    return agent_json(await hub.teams.update_agent(principal, agent_id, body.model_dump(exclude_unset=True)))
 
 
 @router.get("/teams/{team_id}/groups", status_code=200, tags=["agents"])

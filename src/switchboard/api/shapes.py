@@ -17,6 +17,9 @@ def org_json(org: Org) -> dict[str, Any]:
     return {"id": org.id, "name": org.name, "slug": org.slug, "created_at": iso(org.created_at)}
 
 
+HIDDEN = "(hidden)"
+
+
 def team_json(team: Team) -> dict[str, Any]:
     return {
         "id": team.id,
@@ -37,7 +40,7 @@ def agent_json(agent: Agent) -> dict[str, Any]:
         "model": agent.model,
         "description": agent.description,
         "groups": list(agent.groups),
-        "config": agent.config,
+        "config": _masked(agent.config),
         "created_at": iso(agent.created_at),
         "last_seen_at": iso(agent.last_seen_at),
     }
@@ -93,3 +96,16 @@ def principal_json(principal: Principal) -> dict[str, Any]:
         "team_id": agent.team_id if agent is not None else None,
         "name": agent.name if agent is not None else None,
     }
+
+
+def _masked(config: dict[str, Any]) -> dict[str, Any]:
+    """An agent's settings with its runner's secret and environment values hidden: team members read them."""
+    runner = config.get("runner")
+    if not isinstance(runner, dict):
+        return config
+    shown = dict(runner)
+    if "secret" in shown:
+        shown["secret"] = HIDDEN
+    if isinstance(shown.get("env"), dict):
+        shown["env"] = {name: HIDDEN for name in shown["env"]}
+    return {**config, "runner": shown}

@@ -8,7 +8,19 @@ from __future__ import annotations
 import typer
 
 from switchboard import __version__
-from switchboard.cli import messages, questions, repos, server, sprints, state, tasks, team, usage, webhooks
+from switchboard.cli import (
+    messages,
+    questions,
+    repos,
+    server,
+    sprints,
+    state,
+    tasks,
+    team,
+    turns,
+    usage,
+    webhooks,
+)
 
 app = typer.Typer(
     name="switchboard",
@@ -18,9 +30,12 @@ app = typer.Typer(
 )
 app.command()(server.serve)
 app.command()(server.migrate)
+app.command()(server.dispatcher)
 app.command()(server.mcp)
 app.command()(team.init)
+team.agent_app.command("runner")(turns.agent_runner)
 app.add_typer(team.agent_app, name="agent")
+app.add_typer(turns.turn_app, name="turn")
 app.add_typer(team.key_app, name="key")
 app.add_typer(tasks.task_app, name="task")
 app.add_typer(webhooks.webhook_app, name="webhook")

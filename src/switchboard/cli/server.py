@@ -17,6 +17,7 @@ from switchboard.api.app import create_app
 from switchboard.api.mcp import serve_stdio
 from switchboard.cli._common import EXIT_REFUSED, JsonOption, errors, print_json, report, say
 from switchboard.config import Settings
+from switchboard.dispatch.dispatcher import Dispatcher
 from switchboard.errors import SwitchboardError
 from switchboard.hub import Hub
 from switchboard.storage.migrate import current_revision
@@ -38,6 +39,22 @@ DataDirOption = Annotated[
 ]
 
 
+MaxTurnsOption = Annotated[
+    int | None,
+    typer.Option(
+        "--max-turns", envvar="SWITCHBOARD_MAX_TURNS", min=1, help="Turns at once in this process. [default: 32]"
+    ),
+]
+PublicUrlOption = Annotated[
+    str | None,
+    typer.Option(
+        "--public-url",
+        envvar="SWITCHBOARD_PUBLIC_URL",
+        help="The URL turns reach the hub at. [default: http://HOST:PORT]",
+    ),
+]
+
+
 class LogLevel(StrEnum):
     CRITICAL = "critical"
     ERROR = "error"
@@ -52,10 +69,26 @@ def serve(
     database: DatabaseOption = None,
     data_dir: DataDirOption = None,
     log_level: Annotated[LogLevel, typer.Option(case_sensitive=False)] = LogLevel.INFO,
+    dispatch: Annotated[
+        bool | None,
+        typer.Option(
+            "--dispatch/--no-dispatch", help="Run the dispatcher (turns for agents with runners). [default: on]"
+        ),
+    ] = None,
+    max_turns: MaxTurnsOption = None,
+    public_url: PublicUrlOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Run the hub: migrate the database, make sure there is an admin key, and serve REST and MCP."""
-    settings = Settings().with_overrides(host=host, port=port, database_url=database, data_dir=data_dir)
+    """Run the hub: migrate the database, make sure there is an admin key, serve REST and MCP, and dispatch turns."""
+    settings = Settings().with_overrides(
+        host=host,
+        port=port,
+        database_url=database,
+        data_dir=data_dir,
+        dispatch=dispatch,
+        max_turns=max_turns,
+        public_url=public_url,
+    )
     _log_to_stderr(log_level)
     _run(_serve, settings, log_level.value, as_json)
 
@@ -66,8 +99,13 @@ async def _serve(settings: Settings, log_level: str, as_json: bool) -> None:
         await hub.migrate()
         created = await hub.ensure_admin_key()
         _announce(settings, created, as_json)
+        dispatcher = _dispatcher(hub, settings) if settings.dispatch else None
         config = uvicorn.Config(
-            create_app(hub), host=settings.host, port=settings.port, log_level=log_level, lifespan="on"
+            create_app(hub, dispatcher=dispatcher),
+            host=settings.host,
+            port=settings.port,
+            log_level=log_level,
+            lifespan="on",
         )
         await uvicorn.Server(config).serve()
     finally:
@@ -85,6 +123,43 @@ def _announce(settings: Settings, created: str | None, as_json: bool) -> None:
     if created is not None:
         say(f"new admin key (shown once, also in the file above): {created}")
     sys.stdout.flush()
+
+
+def dispatcher(
+    database: DatabaseOption = None,
+    data_dir: DataDirOption = None,
+    max_turns: MaxTurnsOption = None,
+    public_url: PublicUrlOption = None,
+    log_level: Annotated[LogLevel, typer.Option(case_sensitive=False)] = LogLevel.INFO,
+) -> None:
+    """Run only the dispatcher and the periodic work (lease sweep, question expiry), beside hubs that serve.
+
+    Turns reach the hub at --public-url. Several dispatchers may share one PostgreSQL database: an agent still
+    runs one turn at a time, and a trigger starts one turn.
+    """
+    settings = Settings().with_overrides(
+        database_url=database, data_dir=data_dir, max_turns=max_turns, public_url=public_url
+    )
+    _log_to_stderr(log_level)
+    _run(_dispatch, settings)
+
+
+async def _dispatch(settings: Settings) -> None:
+    hub = Hub(settings)
+    try:
+        await hub.migrate()
+        await hub.start_listening()
+        say(f"dispatching turns for {settings.hub_url} (at most {settings.max_turns} at once)")
+        sys.stdout.flush()
+        async with anyio.create_task_group() as group:
+            group.start_soon(hub.run_periodic)
+            group.start_soon(_dispatcher(hub, settings).run)
+    finally:
+        await hub.close()
+
+
+def _dispatcher(hub: Hub, settings: Settings) -> Dispatcher:
+    return Dispatcher(hub, hub_url=settings.hub_url, max_turns=settings.max_turns)
 
 
 def migrate(database: DatabaseOption = None, data_dir: DataDirOption = None, as_json: JsonOption = False) -> None:

@@ -70,6 +70,32 @@ class Subscription:
         return moved
 
 
+class ChangeWatch:
+    """Every team that changed, for one watcher of all teams (the dispatcher)."""
+
+    def __init__(self) -> None:
+        self._teams: set[int] = set()
+        self._everything = False
+        self._event = anyio.Event()
+
+    def note(self, team_ids: Iterable[int]) -> None:
+        self._teams.update(team_ids)
+        self._event.set()
+
+    def note_everything(self) -> None:
+        self._everything = True
+        self._event.set()
+
+    async def changes(self, timeout: float) -> set[int] | None:
+        """The teams changed since the last call, once there are any; None means every team (a missed
+        notification, or `timeout` passed with nothing heard)."""
+        with anyio.move_on_after(timeout):
+            await self._event.wait()
+        teams = None if not self._event.is_set() or self._everything else self._teams
+        self._teams, self._everything, self._event = set(), False, anyio.Event()
+        return teams
+
+
 class Notifier:
     """Wake-ups for the waiters of this process; subclasses also carry them to other processes."""
 
@@ -77,6 +103,16 @@ class Notifier:
 
     def __init__(self) -> None:
         self._teams: dict[int, _TeamSignal] = {}
+        self._watches: list[ChangeWatch] = []
+
+    def watch(self) -> ChangeWatch:
+        """Hear about every team's changes from now on (until `unwatch`)."""
+        watch = ChangeWatch()
+        self._watches.append(watch)
+        return watch
+
+    def unwatch(self, watch: ChangeWatch) -> None:
+        self._watches.remove(watch)
 
     def subscribe(self, team_id: int) -> Subscription:
         """Take this before checking the database; then `wait` for a change the check could not see."""
@@ -92,6 +128,9 @@ class Notifier:
         self.wake_local(team_ids)
 
     def wake_local(self, team_ids: Iterable[int]) -> None:
+        team_ids = list(team_ids)
+        for watch in self._watches:
+            watch.note(team_ids)
         for team_id in team_ids:
             signal = self._teams.get(team_id)
             if signal is not None:
@@ -99,6 +138,8 @@ class Notifier:
 
     def wake_everyone(self) -> None:
         """After notifications may have been lost: every waiter re-checks."""
+        for watch in self._watches:
+            watch.note_everything()
         for signal in self._teams.values():
             signal.bump()
 

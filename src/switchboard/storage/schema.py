@@ -508,6 +508,7 @@ turn_triggers = sa.Table(
     sa.Column("trigger_key", sa.String(100), nullable=False),
     sa.UniqueConstraint("agent_id", "trigger_key"),
     sa.Index(None, "turn_id"),
+    sa.Index(None, "trigger_key"),
 )
 
 # -- the dashboard: people's signed-in browser sessions and one-time sign-in links ------------------------------

@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from switchboard.clock import Clock
+from switchboard.dispatch.models import parse_runner
 from switchboard.errors import Conflict, Forbidden, InvalidInput, NotFound
 from switchboard.limits import ID_MAX, check_chars
 from switchboard.storage import Database
@@ -40,6 +41,7 @@ CLAIMED = "claimed"
 # The columns' widths: longer values would fail in PostgreSQL and be kept whole by SQLite.
 ROLE_MAX_CHARS = 50
 MODEL_MAX_CHARS = 200
+DESCRIPTION_MAX_CHARS = 2000
 GROUP_DESCRIPTION_MAX_CHARS = 500
 
 
@@ -125,10 +127,7 @@ class TeamService:
         if conn is None:
             async with self.db.read() as own:
                 return await self.get_team(principal, team_id, own)
-        row = (await conn.execute(sa.select(s.teams).where(s.teams.c.id == team_id))).first()
-        if row is None:
-            raise NotFound(f"team {team_id} not found")
-        team = _team(row)
+        team = await load_team(conn, team_id)
         ensure_team_visible(principal, team)
         return team
 
@@ -173,6 +172,35 @@ class TeamService:
             await self.get_team(principal, team_id, conn)
             return await self.insert_agent(conn, team_id, name, role, model, description, groups, config)
 
+    async def update_agent(self, principal: Principal, agent_id: int, changes: dict[str, Any]) -> Agent:
+        """Change an agent's model, description or runner (managers and admins). `runner: null` removes it."""
+        unknown = set(changes) - {"model", "description", "runner"}
+        if unknown:
+            raise InvalidInput(f"cannot change {', '.join(sorted(unknown))}: only model, description, runner")
+        async with self.db.write() as conn:
+            agent = await load_agent(conn, agent_id)
+            if agent is None:
+                raise NotFound(f"agent {agent_id} not found")
+            await self.get_team(principal, agent.team_id, conn)
+            require_manager(principal, agent.team_id, "change agents")
+            values: dict[str, Any] = {}
+            if "model" in changes:
+                check_chars("model", changes["model"], MODEL_MAX_CHARS)
+                values["model"] = changes["model"]
+            if "description" in changes:
+                check_chars("description", changes["description"], DESCRIPTION_MAX_CHARS)
+                values["description"] = changes["description"]
+            if "runner" in changes:
+                config = {k: v for k, v in agent.config.items() if k != "runner"}
+                if changes["runner"] is not None:
+                    config["runner"] = parse_runner(changes["runner"]).model_dump()  # type: ignore[union-attr]
+                values["config"] = config
+            if values:
+                await conn.execute(s.agents.update().where(s.agents.c.id == agent_id).values(**values))
+            updated = await load_agent(conn, agent_id)
+            assert updated is not None
+            return updated
+
     async def insert_agent(
         self,
         conn: AsyncConnection,
@@ -194,6 +222,8 @@ class TeamService:
             raise InvalidInput(f"invalid role {role!r}: a word of at most {ROLE_MAX_CHARS} characters", role=role)
         check_chars("model", model, MODEL_MAX_CHARS)
         config = dict(config or {})
+        if config.get("runner") is not None:
+            config["runner"] = parse_runner(config["runner"]).model_dump()  # type: ignore[union-attr]
         description = description or config.get("description")
         exists = await conn.scalar(
             sa.select(s.agents.c.id).where(s.agents.c.team_id == team_id, s.agents.c.name == name)
@@ -482,6 +512,13 @@ def agent_from_row(row: sa.Row[Any], groups: tuple[str, ...]) -> Agent:
 
 def _org(row: sa.Row[Any]) -> Org:
     return Org(row.id, row.name, row.slug, row.created_at)
+
+
+async def load_team(conn: AsyncConnection, team_id: int) -> Team:
+    row = (await conn.execute(sa.select(s.teams).where(s.teams.c.id == team_id))).first()
+    if row is None:
+        raise NotFound(f"team {team_id} not found")
+    return _team(row)
 
 
 def _team(row: sa.Row[Any]) -> Team:

@@ -126,9 +126,11 @@ def upgrade() -> None:
         sa.UniqueConstraint("agent_id", "trigger_key", name=op.f("uq_turn_triggers_agent_id_trigger_key")),
     )
     op.create_index(op.f("ix_turn_triggers_turn_id"), "turn_triggers", ["turn_id"], unique=False)
+    op.create_index(op.f("ix_turn_triggers_trigger_key"), "turn_triggers", ["trigger_key"], unique=False)
 
 
 def downgrade() -> None:
+    op.drop_index(op.f("ix_turn_triggers_trigger_key"), table_name="turn_triggers")
     op.drop_index(op.f("ix_turn_triggers_turn_id"), table_name="turn_triggers")
     op.drop_table("turn_triggers")
     op.drop_index(op.f("ix_web_sessions_key_id"), table_name="web_sessions")
