@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from collections import Counter
 from collections.abc import AsyncIterator
 
@@ -64,7 +65,7 @@ async def test_two_dispatchers_under_concurrent_triggers_start_one_turn_per_trig
     # Each agent's turns follow one another: one ends before the next starts.
     for name in AGENTS:
         mine = sorted((t for t in turns if t.agent == name), key=lambda t: t.started_at)
-        for before, after in zip(mine, mine[1:], strict=False):
+        for before, after in itertools.pairwise(mine):
             assert before.ended_at is not None and before.ended_at <= after.started_at
     # Every turn ran and read its triggers: the script saw each of its messages once, across all its turns.
     for name in AGENTS:

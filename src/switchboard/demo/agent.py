@@ -80,8 +80,7 @@ async def run_turn(url: str, key: str) -> None:
 
 
 async def engineer(client: Client, me: dict[str, Any]) -> None:
-    held = await call(client, "get_tasks", holder=me["name"], status="claimed")
-    task = held["items"][0] if held.get("items") else (await call(client, "claim_next"))["task"]
+    task = await task_to_work_on(client, me)
     if task is None:
         say("nothing to work on")
         return
@@ -98,6 +97,21 @@ async def engineer(client: Client, me: dict[str, Any]) -> None:
     else:
         await call(client, "complete_task", task_id=task["id"], result=f"{task['title']}: done")
         say(f"completed task #{task['id']}")
+
+
+async def task_to_work_on(client: Client, me: dict[str, Any]) -> dict[str, Any] | None:
+    """The task it holds (a reviewer asked for changes), else the one this turn is about, else the next one."""
+    held = await call(client, "get_tasks", holder=me["name"], status="claimed")
+    if held.get("items"):
+        task: dict[str, Any] = held["items"][0]
+        return task
+    named = os.environ.get("SWITCHBOARD_TASK_ID")
+    if named:
+        task = await call(client, "get_task", task_id=int(named))
+        if task.get("status") == "ready":
+            return await call(client, "claim_task", task_id=int(named))
+    claimed: dict[str, Any] | None = (await call(client, "claim_next"))["task"]
+    return claimed
 
 
 def write_and_commit(worktree: Path, task: dict[str, Any], author: str) -> str:

@@ -53,6 +53,10 @@ async def pending_triggers(conn: AsyncConnection, agent: Agent, now: datetime) -
         return []
     used = await _used_keys(conn, agent, found)
     fresh = [t for t in found if t.key not in used]
+    # One ready task per turn, the best: an agent does one task at a time, and a task offered in a turn that
+    # went to another task would never be offered again.
+    tasks = [t for t in fresh if t.kind == TriggerKind.TASK_READY][:1]
+    fresh = [t for t in fresh if t.kind != TriggerKind.TASK_READY] + tasks
     fresh.sort(key=lambda t: KIND_ORDER.index(t.kind))
     return fresh[:MAX_TRIGGERS]
 
