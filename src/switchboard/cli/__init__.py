@@ -9,6 +9,7 @@ import typer
 
 from switchboard import __version__
 from switchboard.cli import (
+    demo,
     messages,
     questions,
     repos,
@@ -31,6 +32,7 @@ app = typer.Typer(
 app.command()(server.serve)
 app.command()(server.migrate)
 app.command()(server.dispatcher)
+app.command()(demo.demo)
 app.command()(server.mcp)
 app.command()(team.init)
 team.agent_app.command("runner")(turns.agent_runner)
