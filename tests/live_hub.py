@@ -47,10 +47,11 @@ def live_hub_for(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPa
 
 
 @contextmanager
-def serving(workdir: Path, database: str | None, backend: str) -> Iterator[LiveHub]:
+def serving(workdir: Path, database: str | None, backend: str, extra: list[str] | None = None) -> Iterator[LiveHub]:
     port = _free_port()
     data_dir = workdir / "data"
     command = [sys.executable, "-m", "switchboard", "serve", "--port", str(port), "--data-dir", str(data_dir)]
+    command += extra or []
     if database is not None:
         command += ["--database", database]
     env = {k: v for k, v in os.environ.items() if not k.startswith("SWITCHBOARD_")}

@@ -149,11 +149,12 @@ async def _dispatch(settings: Settings) -> None:
     try:
         await hub.migrate()
         await hub.start_listening()
-        say(f"dispatching turns for {settings.hub_url} (at most {settings.max_turns} at once)")
+        dispatcher = _dispatcher(hub, settings)
+        say(f"dispatcher {dispatcher.hub_id}: turns for {settings.hub_url}, at most {settings.max_turns} at once")
         sys.stdout.flush()
         async with anyio.create_task_group() as group:
             group.start_soon(hub.run_periodic)
-            group.start_soon(_dispatcher(hub, settings).run)
+            group.start_soon(dispatcher.run)
     finally:
         await hub.close()
 
