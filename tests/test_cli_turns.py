@@ -83,7 +83,8 @@ def test_the_dispatcher_runs_alone_beside_a_hub_that_does_not_dispatch(tmp_path:
         env = {k: v for k, v in os.environ.items() if not k.startswith("SWITCHBOARD_")}
         command = [sys.executable, "-m", "switchboard", "dispatcher", "--data-dir", str(hub.data_dir)]
         command += ["--public-url", hub.url]
-        with subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT) as dispatcher:
+        log = (tmp_path / "dispatcher.log").open("wb")
+        with log, subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=log) as dispatcher:
             try:
                 assert dispatcher.stdout is not None
                 announced = dispatcher.stdout.readline().decode()
