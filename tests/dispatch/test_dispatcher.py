@@ -54,12 +54,14 @@ async def test_a_ready_task_aimed_at_an_agent_starts_one_turn_with_its_prompt_ke
         await scene.hub.keys.authenticate(seen["SWITCHBOARD_KEY"])
 
 
-async def test_the_key_of_a_running_turn_acts_as_its_agent(scene: Scene) -> None:
+async def test_a_running_turn_has_a_key_of_its_agent_and_shows_it_busy(scene: Scene) -> None:
     await scene.agent("builder")
     scene.gate("builder")
     async with dispatching(scene.hub):
         await scene.hub.tasks.create_task(scene.admin, TaskDraft(title="t", target="builder"), scene.team.id)
         (turn,) = await scene.until(scene.running_turns)
+        views = {v.agent.name: v for v in await scene.hub.teams.list_agents(scene.admin, scene.team.id)}
+        assert views["builder"].status == "busy" and views["builder"].runner == "command"
         key_row = await scene.hub.keys.list_keys(scene.admin)
         turn_keys = [k for k in key_row if k.label == "turn of builder" and k.revoked_at is None]
         assert len(turn_keys) == 1 and turn_keys[0].agent_id == turn.agent_id

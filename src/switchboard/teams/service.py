@@ -296,11 +296,20 @@ class TeamService:
                 .group_by(s.tasks.c.holder_agent_id)
             )
             counts: dict[int, int] = {holder: n for holder, n in held}
+            in_turn = set(
+                (
+                    await conn.execute(
+                        sa.select(s.turns.c.agent_id).where(s.turns.c.team_id == team_id, s.turns.c.ended_at.is_(None))
+                    )
+                ).scalars()
+            )
         now = self.clock()
         views = []
         for agent in agents:
             active = counts.get(agent.id, 0)
             status = AgentStatus.of(active, agent.last_seen_at, now, team.settings.offline_after_seconds)
+            if agent.id in in_turn:
+                status = AgentStatus.BUSY  # the hub is running it right now
             runner = agent.config.get("runner")
             kind = runner.get("type") if isinstance(runner, dict) else runner if isinstance(runner, str) else None
             views.append(AgentView(agent, status, active, kind))
