@@ -8,7 +8,7 @@ from __future__ import annotations
 import typer
 
 from switchboard import __version__
-from switchboard.cli import messages, questions, repos, server, sprints, state, tasks, team, usage, webhooks
+from switchboard.cli import messages, questions, repos, reviews, server, sprints, state, tasks, team, usage, webhooks
 
 app = typer.Typer(
     name="switchboard",
@@ -30,6 +30,7 @@ state.register(app)
 questions.register(app)
 usage.register(app)
 repos.register(app)
+reviews.register(app)
 
 
 def _version(value: bool) -> None:
