@@ -82,7 +82,8 @@ class ReviewService:
                 conn, row.team_id, principal.actor, now, [(task_id, "review_requested", data)]
             )
             body = notes.request_note(review)
-            await _send(conn, principal, review, chosen, body, (MessageType.DIRECTIVE, MessagePriority.HIGH), now)
+            kind = (MessageType.DIRECTIVE, MessagePriority.HIGH)
+            await _send(conn, principal, review, (chosen.id, chosen.name), body, kind, now)
             return ReviewOutcome(review, await task_records.require_task(conn, task_id))
 
     async def _reviewer_for(
@@ -128,14 +129,14 @@ class ReviewService:
         """
         chosen = Verdict.parse(verdict)
         check_bytes("summary", summary)
-        kept = checked_comments(comments)
+        checked = checked_comments(comments)
         if chosen == Verdict.APPROVE:
             # The branch is merged while the task's row is locked, in the transaction recording the approval:
             # it is merged exactly when that approval commits, never for a verdict that lost a race.
             async with self.worktrees.approval_merge(task_id) as merge:
-                outcome = await self._decide(principal, task_id, chosen, summary, kept, merge)
+                outcome = await self._decide(principal, task_id, chosen, summary, checked, merge)
         else:
-            outcome = await self._decide(principal, task_id, chosen, summary, kept, None)
+            outcome = await self._decide(principal, task_id, chosen, summary, checked, None)
         if outcome.task.status.is_terminal:
             outcome = replace(outcome, task=(await notify(self.claims.on_finished, [outcome.task]))[0])
         return outcome
@@ -158,7 +159,7 @@ class ReviewService:
             if not await records.decide(conn, pending.id, status, summary, comments, principal.actor, now):
                 raise Conflict(f"review #{pending.id} of task {task_id} already has a verdict", review_id=pending.id)
             note = await _merged(conn, merge, row.title, principal.actor) if merge is not None else None
-            _, events = await apply_verdict(conn, row, pending, verdict, summary, note, now, self.db.lock_rows)
+            events = await apply_verdict(conn, row, pending, verdict, summary, note, now, self.db.lock_rows)
             await task_records.append_events(conn, row.team_id, principal.actor, now, events)
             review = await records.require_review(conn, pending.id)
             if review.engineer_agent_id is not None:
@@ -271,13 +272,13 @@ async def _send(
     conn: AsyncConnection,
     sender: Principal | None,
     review: Review,
-    to: Agent | tuple[int, str | None],
+    to: tuple[int, str | None],
     body: str,
     kind: tuple[MessageType, MessagePriority],
     now: datetime,
 ) -> None:
     """A message about the review, linked to its task, from `sender` (None: the hub) to one agent."""
-    agent_id, name = (to.id, to.name) if isinstance(to, Agent) else to
+    agent_id, name = to
     await insert_message(
         conn,
         team_id=review.team_id,

@@ -37,8 +37,8 @@ async def apply_verdict(
     merge: MergeNote | None,
     now: datetime,
     lock_rows: LockRows,
-) -> tuple[TaskStatus, Events]:
-    """Move the task (a locked row, in review) where the verdict sends it; the new status and the events to add."""
+) -> Events:
+    """Move the task (a locked row, in review) where the verdict sends it; the events to record."""
     status = resulting_status(verdict, merge)
     data: dict[str, Any] = {"review_id": review.id, "verdict": verdict.value, "to": status.value}
     if merge is not None:
@@ -54,7 +54,7 @@ async def apply_verdict(
         await records.explain_blocked_dependents(conn, row.id, f"dependency #{row.id} failed", now)
     else:
         await _back_to_engineer(conn, row, now)
-    return status, events
+    return events
 
 
 async def _finish(
