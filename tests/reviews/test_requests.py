@@ -224,3 +224,18 @@ async def test_another_teams_task_and_reviews_are_not_found(world: World) -> Non
         await hub.reviews.submit_review(outsider.principal, task.id, "approve")
     with pytest.raises(NotFound):
         await hub.reviews.list_reviews(outsider.principal, world.team.id)
+
+
+async def test_a_manager_completing_a_task_in_review_withdraws_its_review(world: World) -> None:
+    hub = world.hub
+    builder = await world.agent("builder")
+    critic = await world.agent("critic", "reviewer")
+    manager = await world.manager()
+    task = await in_review(world, builder, critic)
+
+    done = await hub.claims.complete_task(manager.principal, task.id, "SUCCESS", "Shipped without review.")
+
+    assert done.status == TaskStatus.DONE
+    [review] = await hub.reviews.reviews_of_task(manager.principal, task.id)
+    assert review.status == ReviewStatus.WITHDRAWN
+    assert await hub.reviews.list_reviews(critic.principal, world.team.id, "pending") == []
