@@ -19,6 +19,7 @@ from switchboard.messages.service import MessageService
 from switchboard.presence.service import SessionService
 from switchboard.questions.service import QuestionService
 from switchboard.ratelimit import RateLimiter
+from switchboard.reviews.service import ReviewService
 from switchboard.sprints.service import SprintService
 from switchboard.state.service import ProgramStateService
 from switchboard.storage import Database
@@ -58,6 +59,9 @@ class Hub:
         self.claims.on_claimed.append(self.worktrees.ensure_worktree)
         self.claims.on_finished.append(self.worktrees.release)
         self.tasks.on_finished.append(self.worktrees.release)
+        self.reviews = ReviewService(self.db, clock, self.teams, self.claims, self.worktrees)
+        self.claims.on_finished.append(self.reviews.withdraw_pending)
+        self.tasks.on_finished.append(self.reviews.withdraw_pending)
         self.webhooks = WebhookService(self.db, clock, self.teams)
         self.turns = TurnService(self.db, clock, self.teams)
         self.rate_limiter = RateLimiter(settings.rate_per_second, settings.rate_burst)

@@ -12,9 +12,6 @@ from tests.api.mcp_client import mcp_client
 from tests.conftest import World
 from tests.prompts.teams import a_team
 
-# Tools other parts of this issue are adding; the prompts already teach them.
-# Named by the prompts ahead of the review flow that brings them.
-COMING_TOOLS = {"request_review", "submit_review"}
 # Backticked words in the prompts that are arguments, fields or values rather than tools.
 NOT_TOOLS = {
     "@engineer", "approve", "attempt", "blocked", "builders", "cascade", "comments", "completed_status",
@@ -56,5 +53,5 @@ async def test_every_tool_a_prompt_names_exists(app: HubApp, world: World) -> No
         tools = {t.name for t in (await client.list_tools()).tools}
     for role in ROLES:
         named = set(re.findall(r"`([^`]+)`", role_prompt(role, None, world.team)))
-        unknown = named - tools - COMING_TOOLS - NOT_TOOLS
+        unknown = named - tools - NOT_TOOLS
         assert not unknown, f"the {role} prompt names tools the hub does not have: {sorted(unknown)}"

@@ -10,6 +10,7 @@ from switchboard.api.mcp_claims import register_claim_tools
 from switchboard.api.mcp_messages import register_messages_tools
 from switchboard.api.mcp_prompts import register_prompts
 from switchboard.api.mcp_questions import register_questions_tools
+from switchboard.api.mcp_reviews import register_review_tools
 from switchboard.api.mcp_sprints import register_sprints_tools
 from switchboard.api.mcp_state import register_state_tools
 from switchboard.api.mcp_tasks import register_task_tools
@@ -46,6 +47,7 @@ def register_all(server: MCPServer, hub: Hub) -> None:
     register_questions_tools(server, hub)
     register_usage_tools(server, hub)
     register_worktree_tools(server, hub)
+    register_review_tools(server, hub)
     register_webhook_tools(server, hub)
     register_turn_tools(server, hub)
     register_prompts(server, hub)

@@ -11,6 +11,7 @@ from switchboard.api import (
     rest_messages,
     rest_prompts,
     rest_questions,
+    rest_reviews,
     rest_sprints,
     rest_state,
     rest_tasks,
@@ -40,6 +41,7 @@ router.include_router(rest_state.router)
 router.include_router(rest_questions.router)
 router.include_router(rest_usage.router)
 router.include_router(rest_worktrees.router)
+router.include_router(rest_reviews.router)
 router.include_router(rest_events.router)
 router.include_router(rest_webhooks.router)
 router.include_router(rest_prompts.router)

@@ -13,6 +13,7 @@ from switchboard.cli import (
     messages,
     questions,
     repos,
+    reviews,
     server,
     sprints,
     state,
@@ -47,6 +48,7 @@ state.register(app)
 questions.register(app)
 usage.register(app)
 repos.register(app)
+reviews.register(app)
 
 
 def _version(value: bool) -> None:

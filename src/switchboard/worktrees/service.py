@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import replace
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +27,7 @@ from switchboard.teams.models import Principal
 from switchboard.teams.service import TeamService
 from switchboard.worktrees.diffs import changed_files, changes_source, unified_diff
 from switchboard.worktrees.git import GIT_TIMEOUT_SECONDS, Git, GitError
-from switchboard.worktrees.merging import MergeConflict, merge_into_base
+from switchboard.worktrees.merging import MergeConflict, MergeResult, merge_into_base
 from switchboard.worktrees.models import MergeStrategy, Repository, TaskDiff, Worktree, WorktreeStatus, task_slug
 
 R = s.repositories
@@ -40,6 +43,7 @@ WORKTREE_COLUMNS = (
     R.c.base_branch,
     R.c.worktree_root,
     R.c.merge_strategy,
+    R.c.merge_on_approve,
     R.c.team_id,
 )
 
@@ -48,6 +52,18 @@ class GitFailed(Conflict):
     """Git could not do what was asked in the repository."""
 
     code = "git_failed"
+
+
+class BranchNotMerged(Conflict):
+    """The task's branch cannot be merged into the base branch as it is; nothing was changed."""
+
+    @property
+    def files(self) -> list[str]:
+        return list(self.details.get("files", []))
+
+    @property
+    def reason(self) -> str:
+        return str(self.details.get("reason", self.message))
 
 
 class WorktreeService:
@@ -305,45 +321,35 @@ class WorktreeService:
         chosen = MergeStrategy.parse(strategy, default=MergeStrategy(row.merge_strategy))
         async with self._lock(row.repository_id):
             git = self._git(row.repository_path)
-            message = _merge_message(chosen, task_id, task_row.title, row.branch)
-            scratch = Path(row.worktree_root or f"{row.repository_path}/.worktrees")
-            try:
-                result = await merge_into_base(git, row.base_branch, row.branch, chosen, message, scratch)
-            except MergeConflict as exc:
-                files = f" (conflicting files: {', '.join(exc.files)})" if exc.files else ""
-                raise Conflict(
-                    f"cannot {chosen.value} {row.branch} into {row.base_branch}: {exc.reason}{files}; "
-                    "nothing was changed",
-                    files=exc.files,
-                    branch=row.branch,
-                    base_branch=row.base_branch,
-                ) from exc
-            except GitError as exc:
-                raise GitFailed(f"git could not merge {row.branch}: {exc.stderr}", branch=row.branch) from exc
+            result = await _merge_branch(git, row, chosen, task_row.title)
             await self._tidy_after_merge(git, row)
-            now = self.clock()
             async with self.db.write() as conn:
-                await conn.execute(
-                    W.update()
-                    .where(W.c.task_id == task_id)
-                    .values(
-                        status=WorktreeStatus.MERGED.value,
-                        merge_commit=result.commit,
-                        head_commit=result.head,
-                        merged_at=now,
-                        removed_at=row.removed_at or now,
-                    )
-                )
-                data = {
-                    "branch": row.branch,
-                    "base_branch": row.base_branch,
-                    "strategy": chosen.value,
-                    "merge_commit": result.commit,
-                }
-                await records.append_events(
-                    conn, task_row.team_id, principal.actor, now, [(task_id, "branch_merged", data)]
-                )
+                await _record_merge(conn, row, chosen, result, principal.actor, self.clock())
         return await self.worktree_of(principal, task_id)
+
+    @asynccontextmanager
+    async def approval_merge(self, task_id: int) -> AsyncIterator[ApprovalMerge | None]:
+        """The task's branch, held for a merge its approval makes: None when its repository does not merge on
+        approval or there is no branch left to merge.
+
+        Run the merge inside the transaction that records the approval, so that the branch is merged exactly when
+        the approval commits; the worktree and branch are removed after the block, once that has committed.
+        """
+        async with self.db.read() as conn:
+            row = await _worktree_row(conn, task_id)
+        if row is None or not row.merge_on_approve:
+            yield None
+            return
+        async with self._lock(row.repository_id):
+            async with self.db.read() as conn:
+                row = await _worktree_row(conn, task_id)
+            if row is None or row.status in (WorktreeStatus.MERGED.value, WorktreeStatus.FAILED.value):
+                yield None
+                return
+            merge = ApprovalMerge(self._git(row.repository_path), row, self.clock)
+            yield merge
+            if merge.merge_commit is not None:
+                await self._tidy_after_merge(self._git(row.repository_path), row)
 
     async def _tidy_after_merge(self, git: Git, row: Any) -> None:
         # The merge itself is done: failing to tidy up is logged, never reported as a failed merge.
@@ -359,6 +365,76 @@ class WorktreeService:
 
     def _lock(self, repository_id: int) -> anyio.Lock:
         return self._locks.setdefault(repository_id, anyio.Lock())
+
+
+class ApprovalMerge:
+    """A task's branch to merge while its approval is recorded (see `WorktreeService.approval_merge`)."""
+
+    def __init__(self, git: Git, row: Any, clock: Clock) -> None:
+        self._git = git
+        self._row = row
+        self._clock = clock
+        self.merge_commit: str | None = None
+
+    @property
+    def branch(self) -> str:
+        return str(self._row.branch)
+
+    @property
+    def base_branch(self) -> str:
+        return str(self._row.base_branch)
+
+    async def run(self, conn: AsyncConnection, title: str, actor: str) -> str:
+        """Merge with the repository's strategy and record it in `conn`'s transaction; the base's new head.
+
+        Raises BranchNotMerged, having changed nothing, when the branch cannot be merged as it is.
+        """
+        strategy = MergeStrategy(self._row.merge_strategy)
+        result = await _merge_branch(self._git, self._row, strategy, title)
+        await _record_merge(conn, self._row, strategy, result, actor, self._clock())
+        self.merge_commit = result.commit
+        return result.commit
+
+
+async def _merge_branch(git: Git, row: Any, strategy: MergeStrategy, title: str) -> MergeResult:
+    message = _merge_message(strategy, row.task_id, title, row.branch)
+    scratch = Path(row.worktree_root or f"{row.repository_path}/.worktrees")
+    try:
+        return await merge_into_base(git, row.base_branch, row.branch, strategy, message, scratch)
+    except MergeConflict as exc:
+        files = f" (conflicting files: {', '.join(exc.files)})" if exc.files else ""
+        raise BranchNotMerged(
+            f"cannot {strategy.value} {row.branch} into {row.base_branch}: {exc.reason}{files}; nothing was changed",
+            reason=exc.reason,
+            files=exc.files,
+            branch=row.branch,
+            base_branch=row.base_branch,
+        ) from exc
+    except GitError as exc:
+        raise GitFailed(f"git could not merge {row.branch}: {exc.stderr}", branch=row.branch) from exc
+
+
+async def _record_merge(
+    conn: AsyncConnection, row: Any, strategy: MergeStrategy, result: MergeResult, actor: str, now: datetime
+) -> None:
+    await conn.execute(
+        W.update()
+        .where(W.c.task_id == row.task_id)
+        .values(
+            status=WorktreeStatus.MERGED.value,
+            merge_commit=result.commit,
+            head_commit=result.head,
+            merged_at=now,
+            removed_at=row.removed_at or now,
+        )
+    )
+    data = {
+        "branch": row.branch,
+        "base_branch": row.base_branch,
+        "strategy": strategy.value,
+        "merge_commit": result.commit,
+    }
+    await records.append_events(conn, row.team_id, actor, now, [(row.task_id, "branch_merged", data)])
 
 
 async def _repository_for(conn: AsyncConnection, task: Task) -> Repository | None:

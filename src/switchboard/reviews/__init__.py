@@ -1,0 +1,1 @@
+"""Reviews: a reviewer's verdict on an engineer's finished work."""
