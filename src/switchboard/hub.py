@@ -13,6 +13,7 @@ import sqlalchemy as sa
 
 from switchboard.clock import Clock, system_clock
 from switchboard.config import Settings
+from switchboard.dashboard.sessions import WebSessionService
 from switchboard.errors import SwitchboardError
 from switchboard.messages.service import MessageService
 from switchboard.presence.service import SessionService
@@ -58,6 +59,7 @@ class Hub:
         self.claims.on_finished.append(self.worktrees.release)
         self.tasks.on_finished.append(self.worktrees.release)
         self.webhooks = WebhookService(self.db, clock, self.teams)
+        self.web_sessions = WebSessionService(self.db, clock, self.keys)
         self.rate_limiter = RateLimiter(settings.rate_per_second, settings.rate_burst)
 
     @property
