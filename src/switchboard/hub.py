@@ -26,6 +26,7 @@ from switchboard.storage import schema as s
 from switchboard.storage.migrate import upgrade
 from switchboard.storage.notifier import Notifier
 from switchboard.tasks.claims import ClaimService
+from switchboard.tasks.overview import TaskOverview
 from switchboard.tasks.service import TaskService
 from switchboard.teams.keys import KeyService
 from switchboard.teams.service import TeamService
@@ -47,6 +48,7 @@ class Hub:
         self.teams = TeamService(self.db, clock)
         self.keys = KeyService(self.db, clock, self.teams)
         self.tasks = TaskService(self.db, clock, self.teams)
+        self.overview = TaskOverview(self.db, clock, self.teams)
         self.claims = ClaimService(self.db, clock)
         self.messages = MessageService(self.db, clock, self.teams)
         self.sprints = SprintService(self.db, clock, self.teams, self.tasks, self.claims)
