@@ -8,7 +8,7 @@ from __future__ import annotations
 import typer
 
 from switchboard import __version__
-from switchboard.cli import messages, questions, repos, server, sprints, state, tasks, team, usage, webhooks
+from switchboard.cli import dashboard, messages, questions, repos, server, sprints, state, tasks, team, usage, webhooks
 
 app = typer.Typer(
     name="switchboard",
@@ -20,6 +20,7 @@ app.command()(server.serve)
 app.command()(server.migrate)
 app.command()(server.mcp)
 app.command()(team.init)
+app.command()(dashboard.dashboard)
 app.add_typer(team.agent_app, name="agent")
 app.add_typer(team.key_app, name="key")
 app.add_typer(tasks.task_app, name="task")
