@@ -62,6 +62,7 @@ async function show() {
   const route = parseRoute();
   const main = document.getElementById("main");
   if (!state.teams.length) {
+    document.getElementById("live").textContent = "";
     replace(main, h("h1", {}, "No teams yet"),
       h("p", {}, "Create one with ", h("code", {}, "switchboard init --team NAME"), ", then reload."));
     return;
