@@ -24,7 +24,7 @@ export async function render(view) {
       h("section", { class: "panel" }, h("h2", {}, "Per day"),
         barChart(days.map((d) => [d.date.slice(5), d.cost_usd]), limit, "Cost per day")),
       h("section", { class: "panel" }, h("h2", {}, "Per agent today"),
-        today.by_agent.length ? barChart(today.by_agent.map((a) => [a.agent || "people", a.cost_usd]), limit, "Cost per agent today") : empty("Nothing spent today.")),
+        today.by_agent.length ? agentChart(today.by_agent, limit) : empty("Nothing spent today.")),
       h("section", { class: "panel" }, h("h2", {}, `Per model, last ${DAYS} days`),
         period.by_model.length ? h("table", {}, h("tr", {}, ["Model", "Cost", "Tokens in", "Tokens out"].map((c) => h("th", {}, c))),
           period.by_model.map((m) => h("tr", {}, h("td", {}, m.model || "unknown"), h("td", {}, money(m.cost_usd)),
@@ -59,9 +59,32 @@ function barChart(rows, limit, title) {
         svg("title", {}, `${label}: ${money(value)}`)),
       svg("text", { x: x + BAR_W / 2, y: CHART_H + 26, "text-anchor": "middle" }, String(label).slice(0, 8)));
   });
-  const guide = limit !== null ? [svg("line", { class: "limit", x1: LEFT - 4, x2: width, y1: y(limit), y2: y(limit) }),
-    svg("text", { x: 2, y: y(limit) + 4 }, `limit ${money(limit)}`)] : [];
+  const highest = top / 1.1;
+  const scale = limit === null || Math.abs(y(highest) - y(limit)) > 14 ? svg("text", { x: 2, y: y(highest) + 4 }, money(highest)) : null;
   return h("div", { class: "table-wrap" }, svg("svg", { class: "chart", width, height: CHART_H + 36, role: "img", "aria-label": title },
-    svg("line", { class: "axis", x1: LEFT - 4, x2: width, y1: y(0), y2: y(0) }),
-    svg("text", { x: 2, y: y(top / 1.1) + 4 }, money(top / 1.1)), bars, guide));
+    svg("line", { class: "axis", x1: LEFT - 4, x2: width, y1: y(0), y2: y(0) }), scale, bars, limitLine(limit, y, LEFT - 4, width)));
+}
+
+/** Today's spend of each agent as a bar against the team's daily limit, the full width being the larger. */
+function agentChart(agents, limit) {
+  const width = 560;
+  const row = 26;
+  const barLeft = 120;
+  const top = Math.max(limit || 0, ...agents.map((a) => a.cost_usd), 0.01);
+  const x = (value) => barLeft + (value / top) * (width - barLeft - 80);
+  const rows = agents.map((agent, i) => svg("g", {},
+    svg("text", { x: 0, y: 24 + i * row + 13 }, agent.agent || "people"),
+    svg("rect", { class: `bar${limit !== null && agent.cost_usd > limit ? " over" : ""}`, x: barLeft, y: 24 + i * row, height: 18, width: Math.max(1, x(agent.cost_usd) - barLeft) }),
+    svg("text", { x: x(agent.cost_usd) + 6, y: 24 + i * row + 13 }, money(agent.cost_usd))));
+  const height = 24 + agents.length * row + 6;
+  const line = limit === null ? null : [
+    svg("line", { class: "limit", x1: x(limit), x2: x(limit), y1: 16, y2: height }),
+    svg("text", { x: x(limit), y: 12, "text-anchor": "middle" }, `daily limit ${money(limit)}`)];
+  return h("div", { class: "table-wrap" }, svg("svg", { class: "chart", width, height, role: "img", "aria-label": "Cost per agent today" }, rows, line));
+}
+
+function limitLine(limit, y, from, to) {
+  if (limit === null) return null;
+  return [svg("line", { class: "limit", x1: from, x2: to, y1: y(limit), y2: y(limit) }),
+    svg("text", { x: 2, y: y(limit) + 4 }, `limit ${money(limit)}`)];
 }
