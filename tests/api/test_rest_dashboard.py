@@ -4,11 +4,12 @@ reads (board, graph, event position)."""
 from __future__ import annotations
 
 import logging
+import re
 
 import httpx
 
 from switchboard.api.auth import CSRF_HEADER, SESSION_COOKIE
-from switchboard.dashboard.pages import HideSignInTokens
+from switchboard.dashboard.pages import ASSETS, HideSignInTokens
 from tests.api.rest_helpers import API, created, error_of, new_task, ok
 from tests.conftest import World, auth
 
@@ -125,19 +126,25 @@ async def test_the_dashboard_page_needs_a_session(http: httpx.AsyncClient, world
 
     assert (before.status_code, before.headers["location"]) == (303, "/dashboard/login")
     assert after.status_code == 200
-    assert '<script type="module" src="/dashboard/static/js/main.js">' in after.text
+    assert f'<script type="module" src="{ASSETS}/js/main.js">' in after.text
     assert "default-src 'self'" in after.headers["content-security-policy"]
 
 
-async def test_the_hubs_root_leads_to_the_dashboard_and_its_assets_are_served(http: httpx.AsyncClient) -> None:
+async def test_the_root_leads_to_the_dashboard_and_its_versioned_assets_are_served(http: httpx.AsyncClient) -> None:
     root = await http.get("/")
-    script = await http.get("/dashboard/static/js/main.js")
     sign_in_page = await http.get("/dashboard/login")
+    stylesheet = re.search(r'href="([^"]+\.css)"', sign_in_page.text)
+    assert stylesheet is not None
+    style = await http.get(stylesheet.group(1))
+    script = await http.get(f"{ASSETS}/js/pages/board.js")
+    stale = await http.get("/dashboard/static/0000/js/main.js")
 
     assert (root.status_code, root.headers["location"]) == (303, "/dashboard")
-    assert script.status_code == 200 and "javascript" in script.headers["content-type"]
-    assert script.headers["cache-control"] == "no-cache"
     assert 'action="/dashboard/login"' in sign_in_page.text and 'method="post"' in sign_in_page.text
+    assert style.status_code == 200 and "text/css" in style.headers["content-type"]
+    assert script.status_code == 200 and "javascript" in script.headers["content-type"]
+    assert "immutable" in script.headers["cache-control"]
+    assert stale.status_code == 404
 
 
 async def test_the_board_and_graph_routes_answer_cards_and_edges(http: httpx.AsyncClient, world: World) -> None:

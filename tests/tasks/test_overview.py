@@ -20,7 +20,7 @@ async def test_the_board_shows_open_tasks_and_the_latest_finished_with_every_sta
 
     board = await hub.overview.board(world.admin, world.team.id, finished_shown=2)
 
-    assert [(t.id, t.status.value) for t in board.tasks] == [
+    assert [(t.id, t.status.value) for t in board.cards] == [
         (tasks[3].id, "ready"),
         (tasks[4].id, "ready"),
         (tasks[2].id, "done"),

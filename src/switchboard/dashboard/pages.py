@@ -3,9 +3,11 @@ team's event stream with the session cookie set here."""
 
 from __future__ import annotations
 
+import hashlib
 import html
 import logging
 import re
+from functools import cache
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs
@@ -21,6 +23,19 @@ from switchboard.hub import Hub
 
 STATIC_DIR = Path(__file__).parent / "static"
 HOME = "/dashboard"
+
+
+def _assets_version() -> str:
+    """A digest of every asset: a changed file gets a new URL, so browsers may keep the files for good."""
+    digest = hashlib.sha256()
+    for path in sorted(STATIC_DIR.rglob("*")):
+        if path.is_file():
+            digest.update(path.relative_to(STATIC_DIR).as_posix().encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()[:12]
+
+
+# Module imports in the scripts are relative, so they stay under this versioned folder too.
+ASSETS = f"{HOME}/static/{_assets_version()}"
 SIGN_IN = "/dashboard/login"
 SIGN_IN_FORM_MAX_BYTES = 4096
 PAGE_HEADERS = {
@@ -40,7 +55,7 @@ router = APIRouter(include_in_schema=False)
 def install_dashboard(api: FastAPI) -> None:
     """Serve the dashboard from `api`: its pages, sign-in and sign-out, and its static files."""
     api.include_router(router)
-    api.mount(f"{HOME}/static", RevalidatedFiles(directory=STATIC_DIR), name="dashboard-static")
+    api.mount(ASSETS, VersionedFiles(directory=STATIC_DIR), name="dashboard-static")
     access_log = logging.getLogger("uvicorn.access")
     if not any(isinstance(f, HideSignInTokens) for f in access_log.filters):
         access_log.addFilter(HideSignInTokens())
@@ -55,7 +70,7 @@ async def root() -> RedirectResponse:
 async def dashboard(request: Request) -> Response:
     if not await _signed_in(request):
         return RedirectResponse(SIGN_IN, status_code=303)
-    return HTMLResponse((STATIC_DIR / "index.html").read_text(), headers=PAGE_HEADERS)
+    return HTMLResponse(_page("index.html"), headers=PAGE_HEADERS)
 
 
 @router.get(SIGN_IN)
@@ -105,13 +120,12 @@ async def sign_out(request: Request) -> Response:
     return response
 
 
-class RevalidatedFiles(StaticFiles):
-    """Static files the browser checks again on each load (cheap, with their ETag), so an upgraded hub's page
-    never runs yesterday's scripts."""
+class VersionedFiles(StaticFiles):
+    """The assets under their versioned folder: they never change there, so a browser asks for each only once."""
 
     def file_response(self, *args: Any, **kwargs: Any) -> Response:
         response = super().file_response(*args, **kwargs)
-        response.headers["Cache-Control"] = "no-cache"
+        response.headers["Cache-Control"] = "public, max-age=31536000, immutable"
         response.headers["X-Content-Type-Options"] = "nosniff"
         return response
 
@@ -158,5 +172,10 @@ def _signed_in_response(request: Request, opened: OpenedSession) -> Response:
 
 
 def _sign_in_page(error: str = "", status: int = 200) -> HTMLResponse:
-    page = (STATIC_DIR / "login.html").read_text().replace("{{error}}", html.escape(error))
+    page = _page("login.html").replace("{{error}}", html.escape(error))
     return HTMLResponse(page, status_code=status, headers=PAGE_HEADERS)
+
+
+@cache
+def _page(name: str) -> str:
+    return (STATIC_DIR / name).read_text().replace("{{assets}}", ASSETS)

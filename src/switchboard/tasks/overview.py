@@ -3,26 +3,70 @@ graph of its open work or of one sprint."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from switchboard.clock import Clock
 from switchboard.errors import InvalidInput
 from switchboard.storage import Database
 from switchboard.tasks import records
 from switchboard.tasks.dag import depths
-from switchboard.tasks.models import OPEN, TERMINAL, Task
+from switchboard.tasks.models import OPEN, TERMINAL, Priority, Task, TaskStatus
 from switchboard.teams.models import Principal
 from switchboard.teams.service import TeamService
 
 T = records.T
 S = records.S
+HOLDER = records.holder_agent
 # A board shows every open task up to this many; past it the board says it is cut.
 BOARD_OPEN_MAX = 5000
 FINISHED_SHOWN_MAX = 500
 GRAPH_MAX_NODES = 2000
+
+
+@dataclass(frozen=True)
+class Card:
+    """A task as its card on the board shows it. `GET /tasks/{id}` has the same keys and more, so a page can
+    put a task it read again in place of its card."""
+
+    id: int
+    title: str
+    status: TaskStatus
+    priority: Priority
+    target: str | None
+    holder: str | None
+    progress: int | None
+    current_action: str | None
+    blocked_reason: str | None
+    tags: tuple[str, ...]
+    sprint_id: int | None
+    updated_at: datetime
+    finished_at: datetime | None
+
+    @classmethod
+    def of(cls, task: Task) -> Card:
+        return cls(**{f.name: getattr(task, f.name) for f in fields(cls)})
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "title": self.title,
+            "status": self.status.value,
+            "priority": self.priority.name.lower(),
+            "target": self.target,
+            "holder": self.holder,
+            "progress": self.progress,
+            "current_action": self.current_action,
+            "blocked_reason": self.blocked_reason,
+            "tags": list(self.tags),
+            "sprint_id": self.sprint_id,
+            "updated_at": self.updated_at.isoformat(),
+            "finished_at": self.finished_at.isoformat() if self.finished_at is not None else None,
+        }
 
 
 @dataclass(frozen=True)
@@ -31,14 +75,14 @@ class Board:
     status's total, shown or not."""
 
     team_id: int
-    tasks: tuple[Task, ...]
+    cards: tuple[Card, ...]
     counts: dict[str, int]
     truncated: bool
 
     def to_json(self) -> dict[str, Any]:
         return {
             "team_id": self.team_id,
-            "tasks": [card_json(t) for t in self.tasks],
+            "tasks": [c.to_json() for c in self.cards],
             "counts": self.counts,
             "truncated": self.truncated,
         }
@@ -58,37 +102,10 @@ class TaskGraph:
     def to_json(self) -> dict[str, Any]:
         return {
             "team_id": self.team_id,
-            "nodes": [{**card_json(t), "depth": self.depth[t.id]} for t in self.tasks],
+            "nodes": [{**Card.of(t).to_json(), "depth": self.depth[t.id]} for t in self.tasks],
             "edges": [{"from": dep, "to": task} for dep, task in self.edges],
             "truncated": self.truncated,
         }
-
-
-def card_json(task: Task) -> dict[str, Any]:
-    """What a card on the board shows of a task: `GET /tasks/{id}` has the same keys and more."""
-    full = task.to_json()
-    keys = (
-        "id",
-        "title",
-        "status",
-        "priority",
-        "target",
-        "holder",
-        "progress",
-        "current_action",
-        "blocked_reason",
-        "tags",
-        "depends_on",
-        "parent_id",
-        "sprint_id",
-        "story_id",
-        "task_type",
-        "completed_status",
-        "created_at",
-        "updated_at",
-        "finished_at",
-    )
-    return {k: full[k] for k in keys}
 
 
 class TaskOverview:
@@ -101,25 +118,20 @@ class TaskOverview:
         """Every open task (up to 5,000) and the `finished_shown` most recently finished of each finished status."""
         if not 0 <= finished_shown <= FINISHED_SHOWN_MAX:
             raise InvalidInput(f"finished must be from 0 to {FINISHED_SHOWN_MAX}", finished=finished_shown)
-        open_values = sorted(s.value for s in OPEN)
+        in_team = T.c.team_id == team_id
         async with self.db.read() as conn:
             await self.teams.get_team(principal, team_id, conn)
-            rows = await conn.execute(
-                sa.select(T.c.status, sa.func.count()).where(T.c.team_id == team_id).group_by(T.c.status)
-            )
+            rows = await conn.execute(sa.select(T.c.status, sa.func.count()).where(in_team).group_by(T.c.status))
             counts = {status: int(n) for status, n in rows}
-            in_team = T.c.team_id == team_id
-            open_tasks = await records.fetch_tasks(
-                conn, sa.and_(in_team, T.c.status.in_(open_values)), limit=BOARD_OPEN_MAX + 1
-            )
-            finished: list[Task] = []
+            open_statuses = T.c.status.in_(sorted(s.value for s in OPEN))
+            cards = await _cards(conn, sa.and_(in_team, open_statuses), (T.c.id,), BOARD_OPEN_MAX + 1)
+            truncated = len(cards) > BOARD_OPEN_MAX
+            del cards[BOARD_OPEN_MAX:]
+            latest = (T.c.finished_at.desc(), T.c.id.desc())
             for status in sorted(s.value for s in TERMINAL):
                 if finished_shown and counts.get(status):
-                    latest = (T.c.finished_at.desc(), T.c.id.desc())
-                    where = sa.and_(in_team, T.c.status == status)
-                    finished += await records.fetch_tasks(conn, where, order=latest, limit=finished_shown)
-        truncated = len(open_tasks) > BOARD_OPEN_MAX
-        return Board(team_id, tuple(open_tasks[:BOARD_OPEN_MAX] + finished), counts, truncated)
+                    cards += await _cards(conn, sa.and_(in_team, T.c.status == status), latest, finished_shown)
+        return Board(team_id, tuple(cards), counts, truncated)
 
     async def graph(
         self, principal: Principal, team_id: int, sprint_id: int | None = None, include_finished: bool = False
@@ -139,3 +151,50 @@ class TaskOverview:
         edges = tuple((dep, t.id) for t in tasks for dep in t.depends_on if dep in shown)
         depth = depths({t.id: [d for d in t.depends_on if d in shown] for t in tasks})
         return TaskGraph(team_id, tuple(tasks), depth, edges, len(found) > GRAPH_MAX_NODES)
+
+
+CARD_COLUMNS = (
+    T.c.id,
+    T.c.title,
+    T.c.status,
+    T.c.priority,
+    T.c.target_kind,
+    T.c.target_name,
+    HOLDER.c.name.label("holder_name"),
+    T.c.progress,
+    T.c.current_action,
+    T.c.blocked_reason,
+    T.c.tags,
+    S.c.sprint_id,
+    T.c.updated_at,
+    T.c.finished_at,
+)
+
+
+async def _cards(conn: AsyncConnection, where: sa.ColumnElement[bool], order: Any, limit: int) -> list[Card]:
+    # Only the columns a card shows: a task's instructions and result can be 64 KiB each.
+    query = (
+        sa.select(*CARD_COLUMNS)
+        .select_from(T.outerjoin(HOLDER, HOLDER.c.id == T.c.holder_agent_id).outerjoin(S, S.c.task_id == T.c.id))
+        .where(where)
+        .order_by(*order)
+        .limit(limit)
+    )
+    return [
+        Card(
+            id=r.id,
+            title=r.title,
+            status=TaskStatus(r.status),
+            priority=Priority(r.priority),
+            target=records.target_label(r.target_kind, r.target_name),
+            holder=r.holder_name,
+            progress=r.progress,
+            current_action=r.current_action,
+            blocked_reason=r.blocked_reason,
+            tags=tuple(r.tags or ()),
+            sprint_id=r.sprint_id,
+            updated_at=r.updated_at,
+            finished_at=r.finished_at,
+        )
+        for r in await conn.execute(query)
+    ]

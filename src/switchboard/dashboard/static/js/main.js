@@ -27,7 +27,7 @@ const PAGES = {
 const THEMES = ["auto", "light", "dark"];
 const TOAST_MS = 12000;
 
-const state = { teams: [], teamId: null, stream: null, listeners: [], seen: new Set(), pending: 0 };
+const state = { teams: [], teamId: null, stream: null, listeners: [], seen: new Set(), pending: 0, counted: false };
 
 function parseRoute() {
   const [path, search] = window.location.hash.replace(/^#\/?/, "").split("?");
@@ -46,8 +46,13 @@ export function go(hash) {
 async function boot() {
   applyTheme(localStorage.getItem("theme") || "auto");
   document.getElementById("theme").addEventListener("click", cycleTheme);
-  const me = await api("/whoami");
-  state.teams = (await api(`/orgs/${me.org_id}/teams`)).teams;
+  // Following the team named in the address starts at once, beside finding the caller's teams.
+  const named = parseRoute().teamId;
+  const [teams] = await Promise.all([
+    api("/whoami").then((me) => api(`/orgs/${me.org_id}/teams`)),
+    named ? follow(named).catch(() => null) : null,
+  ]);
+  state.teams = teams.teams;
   const picker = document.getElementById("team");
   replace(picker, state.teams.map((t) => h("option", { value: t.id }, t.name)));
   picker.addEventListener("change", () => {
@@ -92,6 +97,11 @@ async function show() {
   } catch (error) {
     if (view.current()) replace(main, h("h1", {}, "Something went wrong"), h("p", { class: "error" }, error.message));
   }
+  // The count of pending questions waits for the page's own reads: those are what the person is looking at.
+  if (!state.counted) {
+    state.counted = true;
+    countPending().catch(() => {});
+  }
 }
 
 function renderNav(page) {
@@ -106,7 +116,7 @@ async function follow(teamId) {
   state.teamId = teamId;
   state.stream = new TeamStream(teamId, onEvent, onLiveState);
   await state.stream.start();
-  countPending();
+  state.counted = false;
 }
 
 function onEvent(event) {

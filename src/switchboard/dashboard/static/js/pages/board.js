@@ -26,9 +26,7 @@ export async function render(view) {
     for (const task of board.tasks) tasks.set(task.id, task);
     counts = board.counts;
   };
-  const [, agents, sprints] = await Promise.all([
-    load(), api(`/teams/${view.teamId}/agents`), api(`/teams/${view.teamId}/sprints`),
-  ]);
+  await load();
   if (!view.current()) return;
 
   const filters = Object.fromEntries(FILTERS.map((f) => [f, view.params.get(f) || ""]));
@@ -52,9 +50,9 @@ export async function render(view) {
     }
   };
 
-  const toolbar = h("div", { class: "toolbar" },
-    select("Agent", "agent", filters, agents.agents.map((a) => [a.name, a.name])),
-    select("Sprint", "sprint", filters, sprints.sprints.map((s) => [String(s.id), `${s.key} ${s.project_name}`])),
+  const agentFilter = select("Agent", "agent", filters, filters.agent ? [[filters.agent, filters.agent]] : []);
+  const sprintFilter = select("Sprint", "sprint", filters, filters.sprint ? [[filters.sprint, filters.sprint]] : []);
+  const toolbar = h("div", { class: "toolbar" }, agentFilter, sprintFilter,
     select("Tag", "tag", filters, [...new Set([...tasks.values()].flatMap((t) => t.tags))].sort().map((t) => [t, t])),
     select("Priority", "priority", filters, ["critical", "high", "normal", "low"].map((p) => [p, p])),
     h("span", { class: "spacer" }),
@@ -69,6 +67,10 @@ export async function render(view) {
     h("div", { class: "board" }, columns.map((c) => c.element)));
   draw();
   requestAnimationFrame(() => setTimeout(() => performance.mark("board-painted")));
+  // The agent and sprint filters fill in after the first paint: the cards come first.
+  const [agents, sprints] = await Promise.all([api(`/teams/${view.teamId}/agents`), api(`/teams/${view.teamId}/sprints`)]);
+  options(agentFilter, filters.agent, agents.agents.map((a) => [a.name, a.name]));
+  options(sprintFilter, filters.sprint, sprints.sprints.map((s) => [String(s.id), `${s.key} ${s.project_name}`]));
 
   const changed = new Set();
   const refresh = debounce(async () => {
@@ -118,10 +120,16 @@ function order(a, b) {
   return RANK[a.priority] - RANK[b.priority] || a.id - b.id;
 }
 
-function select(label, name, filters, options) {
-  const element = h("select", { name }, h("option", { value: "" }, "any"),
-    options.map(([value, text]) => h("option", { value, selected: value === filters[name] }, text)));
+function select(label, name, filters, choices) {
+  const element = h("select", { name });
+  options(element, filters[name], choices);
   return h("label", {}, label, element);
+}
+
+function options(container, chosen, choices) {
+  const element = container.querySelector("select") || container;
+  replace(element, h("option", { value: "" }, "any"),
+    choices.map(([value, text]) => h("option", { value, selected: value === chosen }, text)));
 }
 
 /** A card for the task, built again only when the task changed. */
