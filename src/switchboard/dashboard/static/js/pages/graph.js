@@ -5,7 +5,8 @@ import { debounce, empty, h, replace, statusBadge, svg } from "../dom.js";
 
 const NODE_W = 210;
 const NODE_H = 34;
-const GAP_X = 60;
+const GAP_X = 80;
+const WRAP_GAP = 24;
 const GAP_Y = 12;
 const MARGIN = 16;
 const TOP = 40; // room for edges that arc over the first row
@@ -74,8 +75,21 @@ function drawing(teamId, graph) {
       svg("rect", { x, y, width: NODE_W, height: NODE_H, rx: 6 }),
       svg("text", { x: x + 10, y: y + NODE_H / 2 + 4 }, short));
   });
-  return svg("svg", { class: "graph", width, height, viewBox: `0 0 ${width} ${height}`, role: "img",
+  const drawn = svg("svg", { class: "graph", width, height, viewBox: `0 0 ${width} ${height}`, role: "img",
     "aria-label": `Dependency graph of ${graph.nodes.length} tasks` }, svg("defs", {}, marker), edges, nodes);
+  highlightOnHover(drawn, edges);
+  return drawn;
+}
+
+/** Pointing at (or tabbing to) a task lights its own edges and dims the rest: a crowded graph stays readable. */
+function highlightOnHover(drawn, edges) {
+  const light = (event) => {
+    const id = event.target.closest?.("a.node")?.dataset.taskId;
+    drawn.classList.toggle("focused", Boolean(id));
+    for (const edge of edges) edge.classList.toggle("lit", edge.dataset.from === id || edge.dataset.to === id);
+  };
+  for (const kind of ["mouseover", "focusin"]) drawn.addEventListener(kind, light);
+  for (const kind of ["mouseleave", "focusout"]) drawn.addEventListener(kind, () => drawn.classList.remove("focused"));
 }
 
 /** Where each node goes: a column per depth (wrapped past PER_COLUMN), ordered to keep edges short. */
@@ -99,9 +113,9 @@ function layout(graph) {
     layer.sort((a, b) => centre(a) - centre(b) || a.id - b.id);
     layer.forEach((node, index) => {
       const column = Math.floor(index / PER_COLUMN);
-      place.set(node.id, { x: x + column * (NODE_W + GAP_X / 2), y: TOP + (index % PER_COLUMN) * (NODE_H + GAP_Y) });
+      place.set(node.id, { x: x + column * (NODE_W + WRAP_GAP), y: TOP + (index % PER_COLUMN) * (NODE_H + GAP_Y) });
     });
-    x += Math.ceil(layer.length / PER_COLUMN) * (NODE_W + GAP_X / 2) + GAP_X / 2;
+    x += Math.ceil(layer.length / PER_COLUMN) * (NODE_W + WRAP_GAP) - WRAP_GAP + GAP_X;
   }
   return place;
 }
