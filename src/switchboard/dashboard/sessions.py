@@ -53,7 +53,7 @@ class WebSessionService:
         self.db = db
         self.clock = clock
         self.keys = keys
-        self._last_seen: dict[int, datetime] = {}
+        self._last_seen: dict[str, datetime] = {}
 
     async def sign_in(self, admin_key: str) -> OpenedSession:
         """Open a session for the person holding `admin_key`."""
@@ -89,22 +89,22 @@ class WebSessionService:
             key_id = used.scalar()
         if key_id is None:
             raise Unauthorized("this sign-in link was used already or has expired; run `switchboard dashboard` again")
-        await self.keys.principal_of_key(key_id)
+        await self.keys.principal_where(s.api_keys.c.id == key_id)
         return await self._open(key_id)
 
     async def authenticate(self, token: str) -> Principal:
         """The admin a session token stands for, or Unauthorized when the session is over."""
         now = self.clock()
-        async with self.db.read() as conn:
-            row = (await conn.execute(sa.select(W).where(W.c.token_hash == hash_key(token)))).first()
-        if row is None or row.ended_at is not None or row.expires_at <= now:
-            raise Unauthorized("your dashboard session has ended; sign in again")
+        token_hash = hash_key(token)
+        live = sa.select(W.c.key_id).where(W.c.token_hash == token_hash, W.c.ended_at.is_(None), W.c.expires_at > now)
         try:
-            principal = await self.keys.principal_of_key(row.key_id)
-        except Unauthorized:
-            await self._end(W.c.id == row.id)
-            raise
-        await self._mark_seen(row.id, now)
+            # One read finds the session and checks its key: every request the page makes comes through here.
+            principal = await self.keys.principal_where(s.api_keys.c.id == live.scalar_subquery())
+        except Unauthorized as exc:
+            # The key may have been revoked or have expired: its session ends with it.
+            await self._end(W.c.token_hash == token_hash)
+            raise Unauthorized("your dashboard session has ended; sign in again") from exc
+        await self._mark_seen(token_hash, now)
         return principal
 
     async def sign_out(self, token: str) -> None:
@@ -125,13 +125,13 @@ class WebSessionService:
         async with self.db.write() as conn:
             await conn.execute(W.update().where(which, W.c.ended_at.is_(None)).values(ended_at=self.clock()))
 
-    async def _mark_seen(self, session_id: int, now: datetime) -> None:
-        last = self._last_seen.get(session_id)
+    async def _mark_seen(self, token_hash: str, now: datetime) -> None:
+        last = self._last_seen.get(token_hash)
         if last is not None and (now - last).total_seconds() < LAST_SEEN_RESOLUTION_SECONDS:
             return
-        self._last_seen[session_id] = now
+        self._last_seen[token_hash] = now
         async with self.db.write() as conn:
-            await conn.execute(W.update().where(W.c.id == session_id).values(last_seen_at=now))
+            await conn.execute(W.update().where(W.c.token_hash == token_hash).values(last_seen_at=now))
 
 
 def _require_person(principal: Principal) -> None:

@@ -139,14 +139,11 @@ class KeyService:
         """The caller behind a key, or Unauthorized (missing, unknown, revoked or expired)."""
         if not plaintext:
             raise Unauthorized()
-        return await self._principal_where(s.api_keys.c.key_hash == hash_key(plaintext))
+        return await self.principal_where(s.api_keys.c.key_hash == hash_key(plaintext))
 
-    async def principal_of_key(self, key_id: int) -> Principal:
-        """The caller a key stands for, found by the key's id (a signed-in browser session holds only that), with
+    async def principal_where(self, which: sa.ColumnElement[bool]) -> Principal:
+        """The caller behind the key `which` selects (a signed-in browser session finds it by its own token), with
         the same checks as `authenticate`."""
-        return await self._principal_where(s.api_keys.c.id == key_id)
-
-    async def _principal_where(self, which: sa.ColumnElement[bool]) -> Principal:
         now = self.clock()
         async with self.db.read() as conn:
             row = (await conn.execute(sa.select(s.api_keys).where(which))).first()
