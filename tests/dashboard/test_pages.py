@@ -174,3 +174,40 @@ def test_the_board_fits_a_phone_and_a_card_opens_from_the_keyboard(browser: Brow
 
     expect(page.get_by_role("heading", name=f"#{task['id']} Reachable by keyboard")).to_be_visible()
     page.context.close()
+
+
+def test_a_person_sends_a_message_from_the_page_and_sees_it_arrive(browser: Browser, live_hub: LiveHub) -> None:
+    from playwright.sync_api import expect
+
+    team = new_team(live_hub)
+    builder = team.agent("builder")
+    page = sign_in(browser, live_hub)
+    team.page(page, "messages")
+    form = page.get_by_role("form", name="Send a message")
+    form.get_by_label("To").fill("builder")
+    text = "Please rebase on main before the review."
+    form.get_by_label("Message").fill(text)
+    form.get_by_role("button", name="Send").click()
+
+    expect(form.get_by_role("status")).to_contain_text("Sent to 1 recipient")
+    expect(page.locator(".message").filter(has_text=text)).to_contain_text("builder")
+    inbox = team.call("GET", "/messages/inbox", builder)["messages"]
+    assert [(m["body"], m["message_type"]) for m in inbox] == [(text, "DIRECTIVE")]
+    page.context.close()
+
+
+def test_limits_saved_in_the_page_are_the_teams_settings(browser: Browser, live_hub: LiveHub) -> None:
+    from playwright.sync_api import expect
+
+    team = new_team(live_hub)
+    page = sign_in(browser, live_hub)
+    team.page(page, "settings")
+    limits = page.get_by_role("form", name="Team limits")
+    limits.get_by_label("Daily cost limit (USD)").fill("25.5")
+    limits.get_by_label("Max concurrent agents").fill("3")
+    limits.get_by_role("button", name="Save limits").click()
+
+    expect(limits.get_by_text("Saved.")).to_be_visible()
+    settings = team.call("GET", f"/settings/teams/{team.id}")["settings"]
+    assert (settings["daily_cost_limit_usd"], settings["max_concurrent_agents"]) == (25.5, 3)
+    page.context.close()

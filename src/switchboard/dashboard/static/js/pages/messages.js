@@ -75,7 +75,7 @@ function messageView(message) {
 function sendForm(view, agents, groups) {
   const targets = [...agents.map((a) => a.name), ...groups.map((g) => g.name),
     ...new Set(agents.map((a) => `@${a.role}`)), "all"];
-  const status = h("p", { class: "error", role: "alert" });
+  const status = h("p", { role: "status" });
   const form = h("form", { class: "panel", "aria-label": "Send a message" },
     h("h2", {}, "Send a message"),
     h("div", { class: "form-row" },
