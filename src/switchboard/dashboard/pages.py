@@ -36,7 +36,7 @@ def _assets_version() -> str:
 
 # Module imports in the scripts are relative, so they stay under this versioned folder too.
 ASSETS = f"{HOME}/static/{_assets_version()}"
-SIGN_IN = "/dashboard/login"
+SIGN_IN = f"{HOME}/login"
 SIGN_IN_FORM_MAX_BYTES = 4096
 PAGE_HEADERS = {
     # Every script, style and request is the hub's own: nothing injected into a task's title can run.
@@ -106,7 +106,7 @@ async def sign_in_with_link(request: Request, token: str) -> Response:
     return _signed_in_response(request, opened)
 
 
-@router.post("/dashboard/logout")
+@router.post(f"{HOME}/logout")
 async def sign_out(request: Request) -> Response:
     try:
         ensure_same_origin(request)

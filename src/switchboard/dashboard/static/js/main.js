@@ -77,7 +77,7 @@ async function show() {
     go(`#/teams/${(known || state.teams[0]).id}/board`);
     return;
   }
-  if (state.teamId !== known.id) await follow(known.id);
+  if (state.teamId !== known.id) await follow(known.id).catch(() => onLiveState(false));
   document.getElementById("team").value = String(known.id);
   renderNav(route.page);
   const module = route.page === "task" ? task : PAGES[route.page][1];
@@ -115,7 +115,12 @@ async function follow(teamId) {
   state.stream?.stop();
   state.teamId = teamId;
   state.stream = new TeamStream(teamId, onEvent, onLiveState);
-  await state.stream.start();
+  try {
+    await state.stream.start();
+  } catch (error) {
+    state.teamId = null; // the next page shown tries again
+    throw error;
+  }
   state.counted = false;
 }
 
