@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 PYTEST_WORKERS ?= 2
 
-.PHONY: install run test lint format bench clean
+.PHONY: install run test chromium lint format bench screenshots clean
 
 $(INSTALLED): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -18,8 +18,15 @@ install: $(INSTALLED)
 run: install
 	$(BIN)/switchboard serve
 
-test: install
+test: install chromium
 	$(BIN)/pytest -n $(PYTEST_WORKERS) -p no:cacheprovider
+
+# The dashboard's browser tests drive Debian's Chromium; install it where it is missing and apt is at hand.
+chromium:
+	@if [ ! -x /usr/bin/chromium ] && command -v apt-get >/dev/null; then \
+	  as_root=""; [ "$$(id -u)" = 0 ] || as_root="sudo"; \
+	  $$as_root apt-get update -qq && $$as_root apt-get install -y -qq chromium; \
+	fi
 
 lint: install
 	$(BIN)/ruff check src tests bench examples
@@ -30,7 +37,11 @@ format: install
 	$(BIN)/ruff check --fix src tests bench examples
 	$(BIN)/ruff format src tests bench examples
 
-bench: install
+# Retake the README's screenshots of the dashboard (docs/screenshots/).
+screenshots: install chromium
+	SWITCHBOARD_SCREENSHOTS=docs $(BIN)/pytest -p no:cacheprovider tests/dashboard/test_screenshots.py
+
+bench: install chromium
 	$(BIN)/python -m bench
 
 clean:

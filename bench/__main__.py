@@ -1,5 +1,6 @@
 """`make bench`: claim+complete throughput through the service, MCP `claim_next` latency over HTTP, and messages:
-fan-out of one message to a group of 100 agents and `get_messages` latency for an agent with 10,000 messages.
+fan-out of one message to a group of 100 agents and `get_messages` latency for an agent with 10,000 messages;
+wake-up latency; and the dashboard's board with 2,000 tasks painted in Chromium.
 
 Prints a Markdown table; each figure is the median of several runs on this machine.
 """
@@ -27,6 +28,7 @@ from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
 
 from bench._hub_process import free_port, wait_ready
+from bench.dashboard import board_first_paint
 from bench.wake import memory_of_waiters, wake_latency
 from switchboard.config import Settings
 from switchboard.hub import Hub, running_hub
@@ -233,13 +235,15 @@ async def main() -> None:
     parser.add_argument("--stored", type=int, default=10_000, help="messages in the reading agent's inbox")
     parser.add_argument("--wakes", type=int, default=200, help="create_task -> waiting claim_next rounds per run")
     parser.add_argument("--waiters", type=int, default=1000, help="waiting calls a hub holds for the memory figure")
-    parser.add_argument("--only", choices=("tasks", "messages", "wake"), help="run one part only")
+    parser.add_argument("--board-tasks", type=int, default=2000, help="tasks on the dashboard's board")
+    parser.add_argument("--paints", type=int, default=5, help="page loads of the board per run")
+    parser.add_argument("--only", choices=("tasks", "messages", "wake", "dashboard"), help="run one part only")
     args = parser.parse_args()
 
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}")
     task_rows, message_rows = [], []
     for backend in ("sqlite", "postgres"):
-        if args.only not in ("messages", "wake"):
+        if args.only in (None, "tasks"):
             rates, latencies = [], []
             for _ in range(args.runs):
                 rates.append(
@@ -251,7 +255,7 @@ async def main() -> None:
                     await on_fresh_database(backend, lambda url, tmp: mcp_claim_next_latency(url, tmp, args.calls))
                 )
             task_rows.append((backend, statistics.median(rates), *_p50_p99(latencies)))
-        if args.only not in ("tasks", "wake"):
+        if args.only in (None, "messages"):
             sends, reads = [], []
             for _ in range(args.runs):
                 sends.append(
@@ -263,6 +267,8 @@ async def main() -> None:
             message_rows.append((backend, *_p50_p99(sends), *_p50_p99(reads)))
     if args.only in (None, "wake"):
         await print_wake_figures(args.runs, args.wakes, args.waiters)
+    if args.only in (None, "dashboard"):
+        await print_dashboard_figures(args.runs, args.board_tasks, args.paints)
     if task_rows:
         print(
             f"\n{args.workers} workers, {args.tasks} tasks, {args.calls} sequential MCP calls, "
@@ -313,6 +319,23 @@ async def print_wake_figures(runs: int, wakes: int, waiters: int) -> None:
     for label, p50, p99, idle, holding, drained in rows:
         memory = f"{idle:.0f} | {holding:.0f} | {drained:.2f}" if "two hubs" not in label else "| |"
         print(f"| {label} | {p50:.2f} | {p99:.2f} | {memory} |")
+
+
+async def print_dashboard_figures(runs: int, tasks: int, paints: int) -> None:
+    rows = []
+    for backend in ("sqlite", "postgres"):
+        measured = [
+            await on_fresh_database(backend, lambda url, tmp: board_first_paint(url, tmp, tasks, paints))
+            for _ in range(runs)
+        ]
+        samples = [sample for run, _ in measured for sample in run]
+        rows.append((backend, measured[-1][1], statistics.median(samples), max(samples)))
+    print(f"\ndashboard: the board of a team with {tasks:,} tasks, from navigation start to painted with every")
+    print(f"card, in headless Chromium; {paints} page loads per run after one to warm up, {runs} runs\n")
+    print("| backend | cards on the board | first paint median (ms) | slowest (ms) |")
+    print("| --- | ---: | ---: | ---: |")
+    for backend, cards, median, slowest in rows:
+        print(f"| {backend} | {cards:,} | {median:.0f} | {slowest:.0f} |")
 
 
 def _p50_p99(runs: list[list[float]]) -> tuple[float, float]:

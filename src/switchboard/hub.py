@@ -13,6 +13,7 @@ import sqlalchemy as sa
 
 from switchboard.clock import Clock, system_clock
 from switchboard.config import Settings
+from switchboard.dashboard.sessions import WebSessionService
 from switchboard.dispatch.service import TurnService
 from switchboard.errors import SwitchboardError
 from switchboard.messages.service import MessageService
@@ -27,6 +28,7 @@ from switchboard.storage import schema as s
 from switchboard.storage.migrate import upgrade
 from switchboard.storage.notifier import Notifier
 from switchboard.tasks.claims import ClaimService
+from switchboard.tasks.overview import TaskOverview
 from switchboard.tasks.service import TaskService
 from switchboard.teams.keys import KeyService
 from switchboard.teams.service import TeamService
@@ -48,6 +50,7 @@ class Hub:
         self.teams = TeamService(self.db, clock)
         self.keys = KeyService(self.db, clock, self.teams)
         self.tasks = TaskService(self.db, clock, self.teams)
+        self.overview = TaskOverview(self.db, clock, self.teams)
         self.claims = ClaimService(self.db, clock)
         self.messages = MessageService(self.db, clock, self.teams)
         self.sprints = SprintService(self.db, clock, self.teams, self.tasks, self.claims)
@@ -64,6 +67,7 @@ class Hub:
         self.tasks.on_finished.append(self.reviews.withdraw_pending)
         self.webhooks = WebhookService(self.db, clock, self.teams)
         self.turns = TurnService(self.db, clock, self.teams)
+        self.web_sessions = WebSessionService(self.db, clock, self.keys)
         self.rate_limiter = RateLimiter(settings.rate_per_second, settings.rate_burst)
 
     @property

@@ -52,3 +52,38 @@ async def test_an_event_committed_late_is_not_skipped(hub: Hub, world: World) ->
     assert held_back == []
     assert [(e.kind, e.task_id) for e in after_commit] == [("slow", None), ("created", fast.id)]
     assert not feed.waiting_on_a_hole
+
+
+async def test_a_feed_skipped_to_now_hands_out_only_later_events(hub: Hub, world: World) -> None:
+    manager = await world.manager()
+    await hub.tasks.create_task(manager.principal, TaskDraft(title="Before"))
+    feed = TeamEventFeed(hub.db, world.team.id)
+
+    position = await feed.skip_to_now()
+    later = await hub.tasks.create_task(manager.principal, TaskDraft(title="After"))
+
+    assert [e.task_id for e in await TeamEventFeed(hub.db, world.team.id, position).next_events()] == [later.id]
+    assert [e.task_id for e in await feed.next_events()] == [later.id]
+
+
+@pytest.mark.postgres
+async def test_skipping_to_now_stops_before_an_event_not_committed_yet(hub: Hub, world: World) -> None:
+    manager = await world.manager()
+    slow_has_its_id = anyio.Event()
+    finish_slow = anyio.Event()
+
+    async def slow_writer() -> None:
+        async with hub.db.write() as conn:
+            await append_events(conn, world.team.id, "slow", hub.clock(), [(None, "slow", {})])
+            slow_has_its_id.set()
+            await finish_slow.wait()
+
+    with anyio.fail_after(5):
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(slow_writer)
+            await slow_has_its_id.wait()
+            fast = await hub.tasks.create_task(manager.principal, TaskDraft(title="Fast"))
+            position = await TeamEventFeed(hub.db, world.team.id).skip_to_now()
+            finish_slow.set()
+        handed_out = await TeamEventFeed(hub.db, world.team.id, position).next_events()
+    assert [(e.kind, e.task_id) for e in handed_out] == [("slow", None), ("created", fast.id)]

@@ -1,4 +1,5 @@
-"""The ASGI application: REST under /api/v1, MCP at /mcp and /v1/mcp, one hub behind both."""
+"""The ASGI application: REST under /api/v1, MCP at /mcp and /v1/mcp, the dashboard at /dashboard, one hub behind
+them all."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from switchboard.api.auth import PRINCIPAL_STATE, authenticate
 from switchboard.api.errors import error_response, install_error_handlers, plain_error
 from switchboard.api.mcp import build_mcp_server, mcp_http_app
 from switchboard.api.rest import router
+from switchboard.dashboard.pages import install_dashboard
 from switchboard.dispatch.dispatcher import Dispatcher
 from switchboard.errors import SwitchboardError
 from switchboard.hub import Hub
@@ -47,6 +49,7 @@ def create_app(hub: Hub, *, periodic: bool = True, dispatcher: Dispatcher | None
     api.state.hub = hub
     install_error_handlers(api)
     api.include_router(router)
+    install_dashboard(api)
 
     @api.get("/healthz", include_in_schema=False)
     async def healthz() -> dict[str, str]:

@@ -7,6 +7,7 @@ from typing import Any
 from fastapi import APIRouter
 
 from switchboard.api import (
+    rest_dashboard,
     rest_events,
     rest_messages,
     rest_prompts,
@@ -46,3 +47,4 @@ router.include_router(rest_events.router)
 router.include_router(rest_webhooks.router)
 router.include_router(rest_prompts.router)
 router.include_router(rest_turns.router)
+router.include_router(rest_dashboard.router)

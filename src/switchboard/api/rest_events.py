@@ -37,6 +37,14 @@ async def stream_team_events(
     return EventSourceResponse(_events(hub, TeamEventFeed(hub.db, team_id, after)), ping=KEEP_ALIVE_SECONDS)
 
 
+@router.get("/teams/{team_id}/events/position", status_code=200)
+async def events_position(team_id: PathId, principal: Caller, hub: CurrentHub) -> dict[str, int]:
+    """Where to follow the stream from after loading the team's current state: every event up to `last_event_id`
+    is committed already, so pass it as `?last_event_id=` to the stream and then read what you show."""
+    await hub.teams.get_team(principal, team_id)
+    return {"last_event_id": await TeamEventFeed(hub.db, team_id).skip_to_now()}
+
+
 def _resume_point(header: str | None, query: int | None) -> int:
     if header is None or not header.strip():
         return query or 0

@@ -9,6 +9,7 @@ import typer
 
 from switchboard import __version__
 from switchboard.cli import (
+    dashboard,
     demo,
     messages,
     questions,
@@ -37,6 +38,7 @@ app.command()(demo.demo)
 app.command()(server.mcp)
 app.command()(team.init)
 team.agent_app.command("runner")(turns.agent_runner)
+app.command()(dashboard.dashboard)
 app.add_typer(team.agent_app, name="agent")
 app.add_typer(turns.turn_app, name="turn")
 app.add_typer(team.key_app, name="key")

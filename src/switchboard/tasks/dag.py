@@ -32,3 +32,24 @@ def find_cycle(edges: Mapping[Node, Iterable[Node]]) -> list[Node] | None:
                 path.append(nxt)
                 stack.append(iter(edges.get(nxt, ())))
     return None
+
+
+def depths(edges: Mapping[Node, Iterable[Node]]) -> dict[Node, int]:
+    """How deep each node of an acyclic graph sits: 0 without dependencies among `edges`, else one more than its
+    deepest dependency. Dependencies that are not keys of `edges` are ignored."""
+    pending = {node: [d for d in deps if d in edges] for node, deps in edges.items()}
+    dependents: dict[Node, list[Node]] = {node: [] for node in edges}
+    for node, deps in pending.items():
+        for dep in deps:
+            dependents[dep].append(node)
+    waiting = {node: len(deps) for node, deps in pending.items()}
+    depth = dict.fromkeys(edges, 0)
+    ready = [node for node, count in waiting.items() if count == 0]
+    while ready:
+        node = ready.pop()
+        for later in dependents[node]:
+            depth[later] = max(depth[later], depth[node] + 1)
+            waiting[later] -= 1
+            if waiting[later] == 0:
+                ready.append(later)
+    return depth

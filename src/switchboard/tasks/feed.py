@@ -57,6 +57,17 @@ class TeamEventFeed:
         self.position = ready_to
         return events
 
+    async def skip_to_now(self) -> int:
+        """Move past the events visible now without reading them, for a reader that loads the current state
+        instead. It stops before an id not visible yet, as `next_events` does, so a few events it passes over
+        may be handed out later too. Returns the new position."""
+        async with self.db.read() as conn:
+            newest = int(await conn.scalar(sa.select(sa.func.max(E.c.id))) or 0)
+            self.position = max(self.position, newest - BATCH)
+            ids = (await conn.execute(sa.select(E.c.id).where(E.c.id > self.position).order_by(E.c.id))).scalars()
+            self.position = self._contiguous_end(list(ids))
+        return self.position
+
     async def _start(self, conn: AsyncConnection) -> int:
         # Before the team's first event nothing of the team can be missed: start just before it. A team with no
         # events yet starts a batch behind the newest, which still covers any id taken but not yet committed.

@@ -85,7 +85,7 @@ def task_from_row(row: Any, depends_on: Iterable[int] = ()) -> Task:
         task_type=row.task_type,
         priority=Priority(row.priority),
         status=TaskStatus(row.status),
-        target=_target_label(row.target_kind, row.target_name),
+        target=target_label(row.target_kind, row.target_name),
         target_kind=row.target_kind,
         created_by=row.created_by,
         parent_id=row.parent_id,
@@ -113,7 +113,7 @@ def task_from_row(row: Any, depends_on: Iterable[int] = ()) -> Task:
     )
 
 
-def _target_label(kind: str, name: str | None) -> str | None:
+def target_label(kind: str, name: str | None) -> str | None:
     if kind == "none":
         return None
     return f"@{name}" if kind == "role" else name

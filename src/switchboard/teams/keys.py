@@ -139,11 +139,14 @@ class KeyService:
         """The caller behind a key, or Unauthorized (missing, unknown, revoked or expired)."""
         if not plaintext:
             raise Unauthorized()
+        return await self.principal_where(s.api_keys.c.key_hash == hash_key(plaintext))
+
+    async def principal_where(self, which: sa.ColumnElement[bool]) -> Principal:
+        """The caller behind the key `which` selects (a signed-in browser session finds it by its own token), with
+        the same checks as `authenticate`."""
         now = self.clock()
         async with self.db.read() as conn:
-            row = (
-                await conn.execute(sa.select(s.api_keys).where(s.api_keys.c.key_hash == hash_key(plaintext)))
-            ).first()
+            row = (await conn.execute(sa.select(s.api_keys).where(which))).first()
             if row is None:
                 raise Unauthorized("unknown API key")
             if row.revoked_at is not None:
