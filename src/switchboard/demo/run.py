@@ -9,6 +9,8 @@ manager finishes the feature. Every step is printed as the hub records it.
 from __future__ import annotations
 
 import json
+import logging
+import secrets
 import socket
 import subprocess
 from collections.abc import Callable
@@ -22,6 +24,7 @@ from switchboard.api.app import create_app
 from switchboard.config import Settings
 from switchboard.dispatch.dispatcher import Dispatcher
 from switchboard.dispatch.models import Turn
+from switchboard.errors import Conflict
 from switchboard.hub import Hub
 from switchboard.tasks.feed import TeamEventFeed
 from switchboard.tasks.models import TaskDraft, TaskEvent
@@ -95,6 +98,8 @@ class DemoResult:
 
 async def run_demo(workdir: Path, database_url: str = "", say: Callable[[str], None] = print) -> DemoResult:
     """Run the whole demo in `workdir` (a repository `app/` and the hub's data in `data/`)."""
+    # The MCP server's own progress notes would interleave with the timeline.
+    logging.getLogger("mcp").setLevel(logging.WARNING)
     repository = make_repository(workdir / "app")
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
@@ -157,7 +162,10 @@ async def _build_the_feature(hub: Hub, repository: Path, say: Callable[[str], No
 
 
 async def _make_team(hub: Hub, admin: Principal, repository: Path) -> Team:
-    team = await hub.teams.create_team(admin, admin.org_id, "Platform")
+    try:
+        team = await hub.teams.create_team(admin, admin.org_id, "Platform")
+    except Conflict:  # a database that ran the demo before
+        team = await hub.teams.create_team(admin, admin.org_id, f"Platform {secrets.token_hex(3)}")
     runner = {"runner": {"type": "command", "command": AGENT_COMMAND, "timeout_seconds": 600}}
     manager = next(a for a in await hub.teams.list_agents(admin, team.id) if a.agent.role == "manager")
     await hub.teams.update_agent(admin, manager.agent.id, {"runner": runner["runner"]})
