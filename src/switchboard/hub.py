@@ -110,7 +110,9 @@ class Hub:
             group.start_soon(self._run_webhook_deliveries)
             while True:
                 await anyio.sleep(self.settings.sweep_interval_seconds)
-                await self.housekeeping()
+                # Stopping waits for the round: a database call cut off halfway can hang the loop's shutdown.
+                with anyio.CancelScope(shield=True):
+                    await self.housekeeping()
 
     async def _run_webhook_deliveries(self) -> None:
         while True:

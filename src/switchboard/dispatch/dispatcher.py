@@ -101,10 +101,13 @@ class Dispatcher:
                 self.started.set()
                 teams: set[int] | None = None
                 while True:
-                    try:
-                        await self.scan(teams)
-                    except SwitchboardError as exc:
-                        log.warning("dispatch scan skipped: %s", exc.message)
+                    # Stopping waits for a scan to finish: a database call cut off halfway leaves its connection
+                    # to be closed by a stray task (aiosqlite's can then hang the event loop's shutdown).
+                    with anyio.CancelScope(shield=True):
+                        try:
+                            await self.scan(teams)
+                        except SwitchboardError as exc:
+                            log.warning("dispatch scan skipped: %s", exc.message)
                     teams = await watch.changes(self.scan_seconds)
         finally:
             self._group = None
@@ -289,10 +292,11 @@ class Dispatcher:
     async def _keep_leases(self) -> None:
         while True:
             await anyio.sleep(self.lease_seconds / 3)
-            try:
-                await self.renew_and_sweep()
-            except SwitchboardError as exc:
-                log.warning("turn leases not renewed: %s", exc.message)
+            with anyio.CancelScope(shield=True):
+                try:
+                    await self.renew_and_sweep()
+                except SwitchboardError as exc:
+                    log.warning("turn leases not renewed: %s", exc.message)
 
     async def renew_and_sweep(self) -> list[int]:
         """Renew this hub's turns' leases; end as `lost` the turns whose hub stopped renewing. The lost ids."""
