@@ -22,15 +22,15 @@ export async function render(view) {
     view.setParams(filters);
   });
   if (!view.current()) return;
-  replace(view.main, h("h1", {}, `${view.team.name}: messages`),
-    h("div", { class: "grid2" }, h("div", {}, toolbar, threads), sendForm(view, agents.agents, groups.groups)));
-
   const draw = async () => {
     const found = await load(view.teamId, filters);
     if (view.current()) replace(threads, found.length ? threadsOf(found) : empty(`No messages in the last ${DAYS_SHOWN} days.`));
   };
-  await draw();
   const redraw = debounce(draw, 250);
+  // The person's own message shows at once, without waiting for the event stream to bring it.
+  replace(view.main, h("h1", {}, `${view.team.name}: messages`),
+    h("div", { class: "grid2" }, h("div", {}, toolbar, threads), sendForm(view, agents.agents, groups.groups, redraw)));
+  await draw();
   view.on((event) => {
     if (event.kind === "message_sent") redraw();
   });
@@ -72,7 +72,7 @@ function messageView(message) {
     h("div", { class: "body" }, message.body));
 }
 
-function sendForm(view, agents, groups) {
+function sendForm(view, agents, groups, sent) {
   const targets = [...agents.map((a) => a.name), ...groups.map((g) => g.name),
     ...new Set(agents.map((a) => `@${a.role}`)), "all"];
   const status = h("p", { role: "status" });
@@ -90,10 +90,11 @@ function sendForm(view, agents, groups) {
     event.preventDefault();
     const fields = Object.fromEntries(new FormData(form));
     try {
-      const sent = await post(`/teams/${view.teamId}/messages`, fields);
+      const answer = await post(`/teams/${view.teamId}/messages`, fields);
       form.elements.message.value = "";
       status.className = "muted";
-      status.textContent = `Sent to ${sent.recipients} recipient${sent.recipients === 1 ? "" : "s"}.`;
+      status.textContent = `Sent to ${answer.recipients} recipient${answer.recipients === 1 ? "" : "s"}.`;
+      sent();
     } catch (error) {
       status.className = "error";
       status.textContent = error.message;
