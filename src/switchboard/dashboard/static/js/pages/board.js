@@ -154,7 +154,7 @@ function cardOf(cache, teamId, task, reviewer) {
   const element = h("a", { class: `card ${task.status}`, href: `#/teams/${teamId}/tasks/${task.id}`, "data-task-id": task.id },
     h("div", { class: "title" }, h("span", { class: "id" }, `#${task.id} `), task.title),
     h("div", { class: "meta" }, priorityBadge(task.priority), h("span", { class: "muted" }, who),
-      inReview ? h("span", { class: "muted" }, `· review by ${reviewer}`) : null,
+      inReview ? h("span", { class: "muted" }, `review by ${reviewer}`) : null,
       task.tags.slice(0, 3).map((t) => h("span", { class: "badge" }, t))),
     task.status === "claimed" ? progressBar(task.progress) : null,
     task.current_action || task.blocked_reason
