@@ -119,7 +119,8 @@ def _work(team: Team, tasks: dict[str, int]) -> None:
 def _approved(team: Team, task_id: int) -> None:
     ops, reviewer = team.keys["ops"], team.keys["reviewer"]
     team.call("POST", f"/tasks/{task_id}/claim", ops)
-    team.call("POST", "/usage", ops, task_id=task_id, tokens_in=55_800, tokens_out=7_440, cost_usd=0.62)
+    usage = {"tokens_in": 55_800, "tokens_out": 7_440, "cost_usd": 0.62, "model": "claude-sonnet"}
+    team.call("POST", "/usage", ops, task_id=task_id, **usage)
     team.call("POST", f"/tasks/{task_id}/review-request", ops, summary="staging-db.internal is up, seeded nightly")
     team.call("POST", f"/tasks/{task_id}/reviews", reviewer, verdict="approve", summary="Seed job is idempotent.")
 
