@@ -1,9 +1,11 @@
-"""A demo team for the screenshots: agents at work on a payments feature, a sprint in waves, messages, questions,
-alerts and two weeks of spending, put on a live hub the way agents and people would."""
+"""A demo team for the screenshots: agents at work on a payments feature, a sprint in waves, reviews, messages,
+questions, alerts, turns the hub's dispatcher ran and two weeks of spending, put on a live hub the way agents and
+people would."""
 
 from __future__ import annotations
 
 import random
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -47,6 +49,19 @@ STORIES = [
     {"id": "refund-e2e", "title": "End-to-end refund tests", "wave": 3, "dependencies": ["refund-api", "refund-ui"]},
 ]
 DAILY_LIMIT_USD = 12.0
+# Commands the dispatcher runs as turns of builder and ops: a quick one that succeeds and one that fails.
+RUNNERS = {
+    "builder": (
+        "{python} -c \"print('{agent}, turn {turn_id}, task #{task_id}'); "
+        "print('pytest tests/test_payments.py: 9 passed in 1.42s'); print('reported progress: 60%')\""
+    ),
+    "ops": (
+        "{python} -c \"import sys; print('{agent}, turn {turn_id}: resizing the CI runner volume'); "
+        "print('error: the volume is attached to a running instance'); sys.exit(1)\""
+    ),
+}
+# The dispatcher finds a new runner at its next scan, within seconds; the turns themselves take a moment.
+TURNS_WITHIN_SECONDS = 60.0
 
 
 @dataclass
@@ -67,15 +82,16 @@ def seed_demo(hub: LiveHub) -> Demo:
     sprint_id = _sprint(team)
     _talk(team, tasks)
     _spend_history(hub, team)
+    _turns(team, tasks)
     return Demo(team, tasks, sprint_id)
 
 
 def _work(team: Team, tasks: dict[str, int]) -> None:
     keys = team.keys
     _finish(team, "builder", tasks["schema"], "Schema in migrations/0007_payments.sql", 1.84)
-    _finish(team, "ops", tasks["staging"], "staging-db.internal is up, seeded nightly", 0.62)
+    _approved(team, tasks["staging"])
     _finish(team, "ops", tasks["keys"], "Rotated; old keys revoked at 14:00 UTC", 0.21)
-    team.call("POST", f"/tasks/{tasks['api']}/claim", keys["builder"])
+    _changes_requested(team, tasks["api"])
     team.call("PATCH", f"/tasks/{tasks['api']}", keys["builder"], progress=60, current_action="writing handler tests")
     team.call("POST", f"/tasks/{tasks['ci']}/claim", keys["ops"])
     team.call(
@@ -90,7 +106,39 @@ def _work(team: Team, tasks: dict[str, int]) -> None:
     team.call("POST", f"/tasks/{tasks['flag']}/cancel", reason="kept for the EU launch")
     team.call("POST", f"/tasks/{tasks['webhook']}/claim", keys["frontend"])
     team.call(
-        "PATCH", f"/tasks/{tasks['webhook']}", keys["frontend"], progress=20, current_action="verifying signatures"
+        "PATCH", f"/tasks/{tasks['webhook']}", keys["frontend"], progress=90, current_action="signatures verified"
+    )
+    team.call(
+        "POST",
+        f"/tasks/{tasks['webhook']}/review-request",
+        keys["frontend"],
+        summary="Webhook receiver with signature checks; replayed events are ignored.",
+    )
+
+
+def _approved(team: Team, task_id: int) -> None:
+    ops, reviewer = team.keys["ops"], team.keys["reviewer"]
+    team.call("POST", f"/tasks/{task_id}/claim", ops)
+    usage = {"tokens_in": 55_800, "tokens_out": 7_440, "cost_usd": 0.62, "model": "claude-sonnet"}
+    team.call("POST", "/usage", ops, task_id=task_id, **usage)
+    team.call("POST", f"/tasks/{task_id}/review-request", ops, summary="staging-db.internal is up, seeded nightly")
+    team.call("POST", f"/tasks/{task_id}/reviews", reviewer, verdict="approve", summary="Seed job is idempotent.")
+
+
+def _changes_requested(team: Team, task_id: int) -> None:
+    builder, reviewer = team.keys["builder"], team.keys["reviewer"]
+    team.call("POST", f"/tasks/{task_id}/claim", builder)
+    team.call("POST", f"/tasks/{task_id}/review-request", builder, summary="Handler and the happy-path test.")
+    team.call(
+        "POST",
+        f"/tasks/{task_id}/reviews",
+        reviewer,
+        verdict="request_changes",
+        summary="Close: two of the cases in the instructions are missing.",
+        comments=[
+            {"file": "tests/test_payments.py", "line": 48, "body": "Add the wrong-currency case."},
+            {"file": "app/payments.py", "line": 112, "body": "An order already paid answers 409, not 400."},
+        ],
     )
 
 
@@ -216,3 +264,36 @@ def _spend_history(hub: LiveHub, team: Team) -> None:
     with engine.begin() as conn:
         conn.execute(schema.usage_records.insert(), rows)
     engine.dispose()
+
+
+def _turns(team: Team, tasks: dict[str, int]) -> None:
+    """Runners for builder and ops: each gets one turn for what is new for it (for builder, the review's verdict),
+    then a message about the endpoint gives builder a second one."""
+    agents = {a["name"]: a["id"] for a in team.call("GET", f"/teams/{team.id}/agents")["agents"]}
+    for name, command in RUNNERS.items():
+        team.call("PATCH", f"/agents/{agents[name]}", runner={"type": "command", "command": command})
+    for name in RUNNERS:
+        _wait_for_turns(team, name, 1)
+    team.call(
+        "POST",
+        f"/teams/{team.id}/messages",
+        team.keys["manager"],
+        target="builder",
+        message_type="DIRECTIVE",
+        message="CI is green again; finish the two cases and ask for review.",
+        task_id=tasks["api"],
+    )
+    _wait_for_turns(team, "builder", 2)
+
+
+def _wait_for_turns(team: Team, agent: str, count: int) -> None:
+    """Until the agent's turns number `count`, all ended: the dispatcher runs in the hub's process, so the
+    turns are read again after a short pause."""
+    deadline = time.monotonic() + TURNS_WITHIN_SECONDS
+    while True:
+        turns = team.call("GET", f"/teams/{team.id}/turns?agent={agent}")["turns"]
+        if len(turns) >= count and all(t["ended_at"] for t in turns):
+            assert len(turns) == count, turns
+            return
+        assert time.monotonic() < deadline, f"{agent} has not had {count} turns: {turns}"
+        time.sleep(0.1)

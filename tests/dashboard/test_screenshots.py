@@ -47,19 +47,28 @@ def test_screenshots_of_each_page_from_a_seeded_demo_team(browser: Browser, live
 
     page = sign_in(browser, live_hub)
     expected = {
-        "board": page.locator('[data-column="claimed"] .card').first,
-        f"tasks/{demo.tasks['api']}": page.get_by_role("heading", name="Timeline"),
-        "graph": page.locator("svg.graph a.node").first,
-        "sprints": page.locator(".wave .story").first,
-        "agents": page.locator("tr[data-agent='builder']"),
-        "messages": page.locator(".message").first,
-        "questions": page.locator(".question .options button").first,
-        "costs": page.locator("svg.chart rect.bar").first,
-        "settings": page.locator("tr[data-key-id]").first,
+        "board": [
+            page.locator('[data-column="claimed"] .card').first,
+            page.locator('[data-column="in_review"] .card', has_text="review by reviewer"),
+            page.locator("#pending-count"),
+        ],
+        f"tasks/{demo.tasks['api']}": [
+            page.get_by_role("heading", name="Timeline"),
+            page.locator(".review .verdict.changes_requested"),
+            page.locator(".turn pre.output").first,
+        ],
+        "graph": [page.locator("svg.graph a.node").first],
+        "sprints": [page.locator(".wave .story").first],
+        "agents": [page.locator("tr[data-agent='builder'] .turn-line").nth(1), page.locator(".turn-failed")],
+        "messages": [page.locator(".message").first],
+        "questions": [page.locator(".question .options button").first],
+        "costs": [page.locator("svg.chart rect.bar").first],
+        "settings": [page.locator("tr[data-key-id]").first],
     }
     for route, shown in expected.items():
         team.page(page, route)
-        expect(shown).to_be_visible()
+        for locator in shown:
+            expect(locator).to_be_visible()
         if route == "settings":
             page.get_by_label("Agent", exact=True).fill("designer")
             page.get_by_role("button", name="Create key").click()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import sys
 
+import anyio
 import pytest
 
 from switchboard.dispatch.dispatcher import Dispatcher
@@ -52,6 +53,29 @@ async def test_a_ready_task_aimed_at_an_agent_starts_one_turn_with_its_prompt_ke
     # The key was the agent's own, and it stopped working when the turn ended.
     with pytest.raises(Unauthorized):
         await scene.hub.keys.authenticate(seen["SWITCHBOARD_KEY"])
+
+
+async def test_the_periodic_scan_finds_an_agent_given_a_runner_while_its_work_waits(scene: Scene) -> None:
+    builder = await scene.hub.teams.create_agent(scene.admin, scene.team.id, "builder", "engineer")
+    task = await scene.hub.tasks.create_task(scene.admin, TaskDraft(title="t", target="builder"), scene.team.id)
+    async with dispatching(scene.hub, scan_seconds=0.2) as dispatcher:
+        full_scan = anyio.Event()
+        scan_teams = dispatcher.scan
+
+        async def scan(team_ids: set[int] | None = None) -> list[int]:
+            if team_ids is None:
+                full_scan.set()
+            return await scan_teams(team_ids)
+
+        dispatcher.scan = scan  # type: ignore[method-assign]
+        # The changes above are heard first (SQLite's watcher hears them too); then a quiet spell is a full scan.
+        with anyio.fail_after(5):
+            await full_scan.wait()
+        # Giving a runner records no event: only a full scan can find the task waiting for the agent.
+        runner = {"type": "command", "command": scene.record_command()}
+        await scene.hub.teams.update_agent(scene.admin, builder.id, {"runner": runner})
+        (turn,) = await scene.ended_turns("builder", 1, timeout=5)
+    assert turn.trigger == TriggerKind.TASK_READY and turn.task_id == task.id
 
 
 async def test_a_running_turn_has_a_key_of_its_agent_and_shows_it_busy(scene: Scene) -> None:

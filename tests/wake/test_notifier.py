@@ -42,6 +42,17 @@ async def test_a_change_between_the_check_and_the_wait_is_not_missed() -> None:
     assert notifier.waiting(7) == 0
 
 
+async def test_a_wake_of_no_team_leaves_a_watch_waiting_for_its_timeout() -> None:
+    notifier = LocalNotifier()
+    watch = notifier.watch()
+    notifier.wake_local([])
+    notifier.wake_local([3])
+    with anyio.fail_after(5):
+        assert await watch.changes(30) == {3}
+        notifier.wake_local([])
+        assert await watch.changes(0.01) is None  # the timeout: every team is looked at
+
+
 async def test_a_committed_event_wakes_the_team_after_the_commit(hub: Hub, world: World) -> None:
     manager = await world.manager()
     subscription = hub.notifier.subscribe(world.team.id)

@@ -79,8 +79,11 @@ class ChangeWatch:
         self._event = anyio.Event()
 
     def note(self, team_ids: Iterable[int]) -> None:
-        self._teams.update(team_ids)
-        self._event.set()
+        team_ids = set(team_ids)
+        # A note of no team (SQLite's watcher, between changes) must not stand in for the periodic full scan.
+        if team_ids:
+            self._teams.update(team_ids)
+            self._event.set()
 
     def note_everything(self) -> None:
         self._everything = True

@@ -29,16 +29,6 @@ export async function api(path, { method = "GET", body } = {}) {
 export const post = (path, body = {}) => api(path, { method: "POST", body });
 export const patch = (path, body) => api(path, { method: "PATCH", body });
 
-/** A route another part of the hub may not have yet: null when it answers 404. */
-export async function optional(path) {
-  try {
-    return await api(path);
-  } catch (error) {
-    if (error.status === 404) return null;
-    throw error;
-  }
-}
-
 export function query(params) {
   const entries = Object.entries(params).filter(([, v]) => v !== null && v !== undefined && v !== "");
   return entries.length ? `?${new URLSearchParams(entries)}` : "";

@@ -16,6 +16,7 @@ const RANK = { critical: 0, high: 1, normal: 2, low: 3 };
 // More tasks changed at once than this (a batch was created, say): load the board again instead of each task.
 const BULK_CHANGES = 40;
 const FILTERS = ["agent", "sprint", "tag", "priority"];
+const REVIEWS_READ = 500;
 
 export async function render(view) {
   const tasks = new Map();
@@ -31,6 +32,8 @@ export async function render(view) {
 
   const filters = Object.fromEntries(FILTERS.map((f) => [f, view.params.get(f) || ""]));
   const cards = new Map();
+  // Who reviews each task in review, by task id; filled in after the first paint, then kept by the events.
+  const reviewers = new Map();
   const columns = COLUMNS.map(([key, label, statuses]) => {
     const count = h("span", { class: "count" });
     const list = h("div", { class: "cards" });
@@ -46,7 +49,7 @@ export async function render(view) {
       const total = column.statuses.reduce((sum, s) => sum + (counts[s] || 0), 0);
       column.count.textContent = anyFilter(filters) || inColumn.length === total
         ? String(inColumn.length) : `${inColumn.length} of ${total}`;
-      column.list.replaceChildren(...inColumn.map((task) => cardOf(cards, view.teamId, task)));
+      column.list.replaceChildren(...inColumn.map((task) => cardOf(cards, view.teamId, task, reviewers.get(task.id))));
     }
   };
 
@@ -67,10 +70,16 @@ export async function render(view) {
     h("div", { class: "board" }, columns.map((c) => c.element)));
   draw();
   requestAnimationFrame(() => setTimeout(() => performance.mark("board-painted")));
-  // The agent and sprint filters fill in after the first paint: the cards come first.
-  const [agents, sprints] = await Promise.all([api(`/teams/${view.teamId}/agents`), api(`/teams/${view.teamId}/sprints`)]);
+  // The agent and sprint filters and the reviewers fill in after the first paint: the cards come first.
+  const [agents, sprints, pending] = await Promise.all([
+    api(`/teams/${view.teamId}/agents`),
+    api(`/teams/${view.teamId}/sprints`),
+    api(`/teams/${view.teamId}/reviews?status=pending&limit=${REVIEWS_READ}`),
+  ]);
   options(agentFilter, filters.agent, agents.agents.map((a) => [a.name, a.name]));
   options(sprintFilter, filters.sprint, sprints.sprints.map((s) => [String(s.id), `${s.key} ${s.project_name}`]));
+  for (const review of pending.reviews) reviewers.set(review.task_id, review.reviewer);
+  if (pending.reviews.length && view.current()) draw();
 
   const changed = new Set();
   const refresh = debounce(async () => {
@@ -82,6 +91,8 @@ export async function render(view) {
   }, 100);
   view.on((event) => {
     if (event.task_id === null) return;
+    if (event.kind === "review_requested") reviewers.set(event.task_id, event.data.reviewer);
+    else if (event.kind === "review_submitted" || event.kind === "review_withdrawn") reviewers.delete(event.task_id);
     changed.add(event.task_id);
     refresh();
   });
@@ -132,18 +143,22 @@ function options(container, chosen, choices) {
     choices.map(([value, text]) => h("option", { value, selected: value === chosen }, text)));
 }
 
-/** A card for the task, built again only when the task changed. */
-function cardOf(cache, teamId, task) {
+/** A card for the task, built again only when the task (or who reviews it) changed. */
+function cardOf(cache, teamId, task, reviewer) {
   const cached = cache.get(task.id);
-  if (cached && cached.stamp === task.updated_at && cached.status === task.status) return cached.element;
+  if (cached && cached.stamp === task.updated_at && cached.status === task.status && cached.reviewer === reviewer) {
+    return cached.element;
+  }
   const who = task.holder ? `held by ${task.holder}` : task.target ? `for ${task.target}` : "anyone";
+  const inReview = task.status === "in_review" && reviewer;
   const element = h("a", { class: `card ${task.status}`, href: `#/teams/${teamId}/tasks/${task.id}`, "data-task-id": task.id },
     h("div", { class: "title" }, h("span", { class: "id" }, `#${task.id} `), task.title),
     h("div", { class: "meta" }, priorityBadge(task.priority), h("span", { class: "muted" }, who),
+      inReview ? h("span", { class: "muted" }, `review by ${reviewer}`) : null,
       task.tags.slice(0, 3).map((t) => h("span", { class: "badge" }, t))),
     task.status === "claimed" ? progressBar(task.progress) : null,
     task.current_action || task.blocked_reason
       ? h("div", { class: "action" }, task.current_action || task.blocked_reason) : null);
-  cache.set(task.id, { stamp: task.updated_at, status: task.status, element });
+  cache.set(task.id, { stamp: task.updated_at, status: task.status, reviewer, element });
   return element;
 }

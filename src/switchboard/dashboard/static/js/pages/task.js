@@ -1,15 +1,18 @@
 // Task: instructions, dependencies both ways, the timeline, turns, the worktree's diff, result and usage.
 
-import { api, optional, post } from "../api.js";
+import { api, post } from "../api.js";
 import { ago, debounce, empty, h, money, priorityBadge, progressBar, replace, statusBadge, taskLink } from "../dom.js";
+import { turnFacts, turnStatusBadge } from "../turns.js";
 
 const LINKED_SHOWN = 25;
 const DIFF_LINES_SHOWN = 4000;
 
 export async function render(view) {
+  // Which turns' output the person opened or closed, kept across redraws; untouched, only the newest is open.
+  const opened = new Map();
   const draw = async () => {
     const parts = await load(view);
-    if (view.current()) replace(view.main, layout(view, parts));
+    if (view.current()) replace(view.main, layout(view, parts, opened));
   };
   await draw();
   const redraw = debounce(draw, 200);
@@ -23,19 +26,13 @@ async function load(view) {
   const task = await api(`/tasks/${id}`);
   const [events, turns, reviews, diff, dependencies, dependents] = await Promise.all([
     api(`/tasks/${id}/events`),
-    optional(`/tasks/${id}/turns`),
-    optional(`/tasks/${id}/reviews`),
+    api(`/tasks/${id}/turns`),
+    api(`/tasks/${id}/reviews`),
     api(`/tasks/${id}/diff`).catch(() => null),
     linked(task.depends_on),
     linked(task.dependents),
   ]);
-  return { task, events: events.events, turns: listOf(turns, "turns"), reviews: listOf(reviews, "reviews"), diff, dependencies, dependents };
-}
-
-/** The items of an answer from a route still being built: `{turns: [...]}`, `{items: [...]}` or a bare list. */
-export function listOf(answer, key) {
-  if (Array.isArray(answer)) return answer;
-  return answer?.[key] || answer?.items || [];
+  return { task, events: events.events, turns: turns.turns, reviews: reviews.reviews, diff, dependencies, dependents };
 }
 
 async function linked(ids) {
@@ -43,7 +40,7 @@ async function linked(ids) {
   return [...shown, ...ids.slice(LINKED_SHOWN).map((id) => ({ id }))];
 }
 
-function layout(view, { task, events, turns, reviews, diff, dependencies, dependents }) {
+function layout(view, { task, events, turns, reviews, diff, dependencies, dependents }, opened) {
   const teamId = view.teamId;
   return h("div", {},
     h("p", {}, h("a", { href: `#/teams/${teamId}/board` }, "← Board")),
@@ -53,7 +50,7 @@ function layout(view, { task, events, turns, reviews, diff, dependencies, depend
         section("Instructions", task.instructions ? h("pre", { class: "text" }, task.instructions) : empty("No instructions.")),
         task.result ? section("Result", h("pre", { class: "text" }, task.result)) : null,
         reviews.length ? section("Reviews", reviewList(reviews)) : null,
-        turns.length ? section("Turns", turnList(turns)) : null,
+        turns.length ? section("Turns", turnList(turns, opened)) : null,
         diff ? section("Worktree diff", diffView(diff)) : null,
         section("Timeline", timeline(events))),
       h("div", {},
@@ -106,18 +103,42 @@ function summary(data) {
     .map(([k, v]) => `${k}: ${typeof v === "object" ? JSON.stringify(v) : v}`).join(" · ");
 }
 
-function turnList(turns) {
-  return turns.map((turn) => h("details", { class: "turn" },
-    h("summary", {}, `Turn ${turn.id} · ${turn.status}`, turn.exit_code !== null && turn.exit_code !== undefined ? ` · exit ${turn.exit_code}` : "",
-      " · ", ago(turn.started_at)),
-    turn.output_tail ? h("pre", { class: "text" }, turn.output_tail) : empty("No output.")));
+function turnList(turns, opened) {
+  // Newest first, as the hub answers.
+  return turns.map((turn, index) => {
+    // A click on the summary (or Enter on it) is the person's choice; the toggle event also fires on drawing.
+    const summary = h("summary", { onclick: () => opened.set(turn.id, !item.open) },
+      h("strong", {}, `Turn ${turn.id}`), ` by ${turn.agent} `, turnStatusBadge(turn), " ",
+      h("span", { class: "muted small" }, turnFacts(turn)));
+    const item = h("details", { class: "turn", "data-turn-id": turn.id, open: opened.get(turn.id) ?? index === 0 },
+      summary,
+      turn.error ? h("p", { class: "error" }, turn.error) : null,
+      turn.output_tail ? h("pre", { class: "text output" }, turn.output_tail)
+        : empty(turn.status === "running" ? "Running; its output shows when it ends." : "No output."));
+    return item;
+  });
 }
 
+const REVIEW_STATUS = { pending: "waiting for a verdict", approved: "approved", changes_requested: "changes requested",
+  rejected: "rejected", withdrawn: "withdrawn" };
+
 function reviewList(reviews) {
-  return reviews.map((review) => h("div", { class: "message" },
-    h("div", { class: "head" }, h("strong", {}, review.status.replaceAll("_", " ")),
-      review.decided_by ? ` by ${review.decided_by}` : "", " ", ago(review.decided_at || review.created_at)),
-    review.verdict_summary || review.request_summary ? h("div", { class: "body" }, review.verdict_summary || review.request_summary) : null));
+  return reviews.map((review) => h("div", { class: "message review", "data-review-id": review.id },
+    h("div", { class: "head" }, h("span", { class: `badge verdict ${review.status}` }, REVIEW_STATUS[review.status]),
+      h("span", {}, `${review.requested_by} asked `, h("strong", {}, review.reviewer || "nobody"), " ", ago(review.created_at))),
+    review.request_summary ? h("div", { class: "body muted" }, review.request_summary) : null,
+    review.decided_at ? h("div", { class: "verdict-text" },
+      h("div", { class: "head" }, h("strong", {}, review.decided_by), " ", ago(review.decided_at)),
+      review.verdict_summary ? h("div", { class: "body" }, review.verdict_summary) : null,
+      review.comments.length ? h("ul", { class: "comments" }, review.comments.map(commentItem)) : null) : null));
+}
+
+/** A review comment: a string, or an object that may say where (`file`, `line`) beside its `body`. */
+function commentItem(comment) {
+  if (typeof comment === "string") return h("li", {}, comment);
+  const place = ["file", "line"].map((k) => comment[k]).filter((v) => v !== null && v !== undefined && v !== "").join(":");
+  const body = typeof comment.body === "string" ? comment.body : JSON.stringify(comment);
+  return h("li", {}, place ? [h("span", { class: "mono" }, place), " "] : null, body);
 }
 
 function diffView(diff) {
