@@ -245,6 +245,7 @@ class PostgresNotifier(Notifier):
             with contextlib.suppress(asyncio.CancelledError):
                 await self._listener
             self._listener = None
+            self.listening.clear()
         async with self._send_lock:
             await self._drop_sender()
 
