@@ -73,11 +73,15 @@ class RequestObserver:
 
 
 def _route_of(scope: Scope) -> str:
-    """The route's template (`/api/v1/tasks/{task_id}`), so ids do not make a series each."""
+    """The route's template (`/api/v1/tasks/{task_id}`), so ids do not make a series each; "unmatched" when no
+    route took the request."""
     if scope.get("path", "").rstrip("/") in MCP_PATHS:
         return "/mcp"
-    path = getattr(scope.get("route"), "path", None)
-    return path if isinstance(path, str) else "unmatched"
+    if scope.get("route") is None:
+        return "unmatched"
+    # Built from the path and its parameters: a route of an included router knows only its path below the prefix.
+    names = {str(value): f"{{{name}}}" for name, value in (scope.get("path_params") or {}).items()}
+    return "/".join(names.get(part, part) for part in scope.get("path", "").split("/"))
 
 
 def _tool_called(body: bytes | bytearray) -> str | None:
