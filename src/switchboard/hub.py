@@ -17,6 +17,7 @@ from switchboard.dashboard.sessions import WebSessionService
 from switchboard.dispatch.service import TurnService
 from switchboard.errors import SwitchboardError
 from switchboard.messages.service import MessageService
+from switchboard.metrics import HubMetrics
 from switchboard.presence.service import SessionService
 from switchboard.questions.service import QuestionService
 from switchboard.ratelimit import RateLimiter
@@ -69,6 +70,11 @@ class Hub:
         self.turns = TurnService(self.db, clock, self.teams)
         self.web_sessions = WebSessionService(self.db, clock, self.keys)
         self.rate_limiter = RateLimiter(settings.rate_per_second, settings.rate_burst)
+        self.metrics = HubMetrics()
+        self.claims.on_claimed.append(self.metrics.count_claim)
+        self.claims.on_conflict.append(self.metrics.claim_conflicts.inc)
+        self.db.on_unavailable.append(self.metrics.database_errors.inc)
+        self.notifier.on_wake.append(self.metrics.wake_latency.observe)
 
     @property
     def notifier(self) -> Notifier:
@@ -133,6 +139,7 @@ class Hub:
         """One round of periodic work; a job that fails is logged and retried next round."""
         try:
             swept = await self.claims.sweep_expired_leases()
+            self.metrics.lease_expiries.inc(len(swept.returned) + len(swept.failed))
             if swept.returned or swept.failed:
                 log.info("lease sweep: %d returned to ready, %d failed", len(swept.returned), len(swept.failed))
         except SwitchboardError as exc:

@@ -3,25 +3,28 @@ them all."""
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import AsyncIterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 
 import anyio
 from fastapi import FastAPI
+from fastapi.responses import JSONResponse, Response
+from prometheus_client import CONTENT_TYPE_LATEST
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from switchboard import __version__
 from switchboard.api.auth import PRINCIPAL_STATE, authenticate
 from switchboard.api.errors import error_response, install_error_handlers, plain_error
 from switchboard.api.mcp import build_mcp_server, mcp_http_app
+from switchboard.api.observing import MCP_PATHS, RequestObserver
 from switchboard.api.rest import router
 from switchboard.dashboard.pages import install_dashboard
 from switchboard.dispatch.dispatcher import Dispatcher
 from switchboard.errors import SwitchboardError
+from switchboard.health import readiness
 from switchboard.hub import Hub
 from switchboard.limits import REQUEST_BODY_MAX_BYTES
-
-MCP_PATHS = ("/mcp", "/v1/mcp")
 
 
 def create_app(hub: Hub, *, periodic: bool = True, dispatcher: Dispatcher | None = None) -> HubApp:
@@ -55,7 +58,20 @@ def create_app(hub: Hub, *, periodic: bool = True, dispatcher: Dispatcher | None
     async def healthz() -> dict[str, str]:
         return {"status": "ok"}
 
-    return HubApp(api, BodyLimit(McpGateway(api, mcp_app, hub)))
+    @api.get("/readyz", include_in_schema=False)
+    async def readyz() -> JSONResponse:
+        checks = await readiness(hub.db)
+        ready = all(state == "ok" for state in checks.values())
+        return JSONResponse({"status": "ready" if ready else "not ready", "checks": checks}, 200 if ready else 503)
+
+    @api.get("/metrics", include_in_schema=False)
+    async def metrics() -> Response:
+        # Counters still answer when the database does not; the database gauges keep their last values.
+        with contextlib.suppress(SwitchboardError):
+            await hub.metrics.refresh(hub.db)
+        return Response(hub.metrics.exposition(), media_type=CONTENT_TYPE_LATEST)
+
+    return HubApp(api, RequestObserver(BodyLimit(McpGateway(api, mcp_app, hub)), hub.metrics))
 
 
 class HubApp:
@@ -92,7 +108,8 @@ class McpGateway:
         except SwitchboardError as exc:
             await error_response(exc)(scope, receive, send)
             return
-        state = dict(scope.get("state") or {})
+        # The request's own state (RequestObserver gives each one a copy), so the access log sees the caller.
+        state = scope.setdefault("state", {})
         state[PRINCIPAL_STATE] = principal
         await self.mcp({**scope, "path": "/mcp", "raw_path": b"/mcp", "state": state}, receive, send)
 

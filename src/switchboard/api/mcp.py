@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import re
+import time
 from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
@@ -138,6 +139,23 @@ class ToolErrorShape:
         return {**result, "content": [{"type": "text", "text": json.dumps(body)}], "structuredContent": body}
 
 
+class ToolTiming:
+    """Middleware: each tool call's duration, by tool, in the hub's metrics."""
+
+    def __init__(self, hub: Hub) -> None:
+        self.hub = hub
+
+    async def __call__(self, ctx: ServerRequestContext[Any, Any], call_next: CallNext) -> HandlerResult:
+        if ctx.method != "tools/call" or not ctx.params:
+            return await call_next(ctx)
+        started = time.perf_counter()
+        try:
+            return await call_next(ctx)
+        finally:
+            tool = str(ctx.params.get("name", ""))
+            self.hub.metrics.tool_duration.labels(tool=tool).observe(time.perf_counter() - started)
+
+
 class ToolsForRole:
     """Middleware: tools/list shows what the caller's role may use."""
 
@@ -169,6 +187,7 @@ def build_mcp_server(hub: Hub, stdio_principal: Principal | None = None) -> MCPS
 
     server: MCPServer = MCPServer("switchboard", version=__version__, instructions=INSTRUCTIONS)
     server.stdio_principal = stdio_principal  # type: ignore[attr-defined]
+    server.middleware.append(ToolTiming(hub))
     server.middleware.append(ArgumentNames())
     server.middleware.append(ToolErrorShape())
     server.middleware.append(ToolsForRole(server))

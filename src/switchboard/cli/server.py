@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import sys
 from collections.abc import Awaitable, Callable
 from enum import StrEnum
@@ -12,6 +11,7 @@ from typing import Annotated, TypeVar
 import anyio
 import typer
 import uvicorn
+from uvicorn.config import LOGGING_CONFIG
 
 from switchboard.api.app import create_app
 from switchboard.api.mcp import serve_stdio
@@ -20,6 +20,7 @@ from switchboard.config import Settings
 from switchboard.dispatch.dispatcher import Dispatcher
 from switchboard.errors import SwitchboardError
 from switchboard.hub import Hub
+from switchboard.logs import LogFormat, log_to_stderr
 from switchboard.storage.migrate import current_revision
 
 T = TypeVar("T")
@@ -69,6 +70,14 @@ def serve(
     database: DatabaseOption = None,
     data_dir: DataDirOption = None,
     log_level: Annotated[LogLevel, typer.Option(case_sensitive=False)] = LogLevel.INFO,
+    log_format: Annotated[
+        LogFormat,
+        typer.Option(
+            envvar="SWITCHBOARD_LOG_FORMAT",
+            case_sensitive=False,
+            help="json: one JSON object per line, with a line per request (key id, route or tool, status, duration).",
+        ),
+    ] = LogFormat.TEXT,
     dispatch: Annotated[
         bool | None,
         typer.Option(
@@ -89,23 +98,27 @@ def serve(
         max_turns=max_turns,
         public_url=public_url,
     )
-    _log_to_stderr(log_level)
-    _run(_serve, settings, log_level.value, as_json)
+    log_to_stderr(log_level, log_format)
+    _run(_serve, settings, log_level.value, log_format, as_json)
 
 
-async def _serve(settings: Settings, log_level: str, as_json: bool) -> None:
+async def _serve(settings: Settings, log_level: str, log_format: LogFormat, as_json: bool) -> None:
     hub = Hub(settings)
     try:
         await hub.migrate()
         created = await hub.ensure_admin_key()
         _announce(settings, created, as_json)
         dispatcher = _dispatcher(hub, settings) if settings.dispatch else None
+        json_lines = log_format == LogFormat.JSON
         config = uvicorn.Config(
             create_app(hub, dispatcher=dispatcher),
             host=settings.host,
             port=settings.port,
             log_level=log_level,
             lifespan="on",
+            # JSON lines: the server's loggers go through the root handler, and requests are logged by the app.
+            log_config=None if json_lines else LOGGING_CONFIG,
+            access_log=not json_lines,
         )
         await uvicorn.Server(config).serve()
     finally:
@@ -215,6 +228,4 @@ def _run(main: Callable[..., Awaitable[T]], *args: object) -> T:
 
 
 def _log_to_stderr(level: str) -> None:
-    logging.basicConfig(
-        stream=sys.stderr, level=level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s", force=True
-    )
+    log_to_stderr(level)

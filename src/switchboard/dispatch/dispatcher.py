@@ -283,6 +283,7 @@ class Dispatcher:
         try:
             async with self.hub.db.write() as conn:
                 await records.end_turn(conn, turn.id, outcome, self.hub.clock())
+            self.hub.metrics.turns_ended.labels(outcome=outcome.status.value).inc()
         except SwitchboardError as exc:
             # Left running: its lease runs out and any hub ends it as lost.
             log.warning("turn %d could not be recorded as ended: %s", turn.id, exc.message)
@@ -308,6 +309,7 @@ class Dispatcher:
             for turn_id in lapsed:
                 await records.end_turn(conn, turn_id, lost, now)
         if lapsed:
+            self.hub.metrics.turns_ended.labels(outcome=lost.status.value).inc(len(lapsed))
             log.warning("%d turn(s) of stopped hubs ended as lost", len(lapsed))
         return lapsed
 

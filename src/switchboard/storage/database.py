@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from typing import Any, TypeVar
 
@@ -40,6 +40,8 @@ class Database:
             self.engine = create_async_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
             self._write_lock = None
         self.notifier: Notifier = LocalNotifier(self._changes_since) if self.is_sqlite else PostgresNotifier(url)
+        # Told each time a call fails because the database could not be reached.
+        self.on_unavailable: list[Callable[[], None]] = []
 
     @property
     def dialect(self) -> str:
@@ -52,7 +54,7 @@ class Database:
             async with self.engine.connect() as conn:
                 yield conn
         except (sa.exc.OperationalError, sa.exc.InterfaceError, OSError) as exc:
-            raise Unavailable(f"database unavailable: {_first_line(exc)}") from exc
+            raise self._unavailable(exc) from exc
 
     @asynccontextmanager
     async def write(self) -> AsyncIterator[AsyncConnection]:
@@ -73,9 +75,14 @@ class Database:
                         with _collecting(conn, changed):
                             yield conn
         except (sa.exc.OperationalError, sa.exc.InterfaceError, OSError) as exc:
-            raise Unavailable(f"database unavailable: {_first_line(exc)}") from exc
+            raise self._unavailable(exc) from exc
         if changed:
             await self.notifier.publish(changed)
+
+    def _unavailable(self, exc: BaseException) -> Unavailable:
+        for listener in self.on_unavailable:
+            listener()
+        return Unavailable(f"database unavailable: {_first_line(exc)}")
 
     async def _changes_since(self, after: int | None) -> tuple[int, set[int]]:
         """The newest event id, and the teams with events after `after`: how SQLite hears other processes."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 import uuid
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
@@ -25,6 +26,8 @@ RECHECK_SECONDS = 5.0
 WATCH_SECONDS = 0.1
 RECONNECT_MAX_SECONDS = 10.0
 PING_SECONDS = 5.0
+# Told, each time a waiter runs again after a wake-up, how long after the change's announcement that was.
+WakeListener = Callable[[float], None]
 
 
 @dataclass
@@ -32,9 +35,11 @@ class _TeamSignal:
     version: int = 0
     event: anyio.Event | None = None
     waiting: int = 0
+    bumped_at: float = 0.0
 
     def bump(self) -> None:
         self.version += 1
+        self.bumped_at = time.perf_counter()
         if self.event is not None:
             self.event.set()
             self.event = None
@@ -51,6 +56,7 @@ class Subscription:
     wait) began, or when `timeout` passes."""
 
     _signal: _TeamSignal
+    _on_wake: list[WakeListener] = field(default_factory=list)
     _seen: int = field(init=False)
 
     def __post_init__(self) -> None:
@@ -63,6 +69,9 @@ class Subscription:
             try:
                 with anyio.move_on_after(timeout):
                     await self._signal.changed().wait()
+                    woken_after = time.perf_counter() - self._signal.bumped_at
+                    for listener in self._on_wake:
+                        listener(woken_after)
             finally:
                 self._signal.waiting -= 1
         moved = self._signal.version != self._seen
@@ -107,6 +116,7 @@ class Notifier:
     def __init__(self) -> None:
         self._teams: dict[int, _TeamSignal] = {}
         self._watches: list[ChangeWatch] = []
+        self.on_wake: list[WakeListener] = []
 
     def watch(self) -> ChangeWatch:
         """Hear about every team's changes from now on (until `unwatch`)."""
@@ -119,7 +129,7 @@ class Notifier:
 
     def subscribe(self, team_id: int) -> Subscription:
         """Take this before checking the database; then `wait` for a change the check could not see."""
-        return Subscription(self._teams.setdefault(team_id, _TeamSignal()))
+        return Subscription(self._teams.setdefault(team_id, _TeamSignal()), self.on_wake)
 
     def waiting(self, team_id: int) -> int:
         """How many calls are waiting on the team right now."""
@@ -238,6 +248,7 @@ class PostgresNotifier(Notifier):
             with contextlib.suppress(asyncio.CancelledError):
                 await self._listener
             self._listener = None
+            self.listening.clear()
         async with self._send_lock:
             await self._drop_sender()
 

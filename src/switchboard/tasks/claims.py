@@ -38,10 +38,18 @@ class ClaimService:
         self.on_claimed: list[TaskListener] = []
         # Run after a task's completion commits; each answers the task as it is afterwards.
         self.on_finished: list[TaskListener] = []
+        # Told each time a claim is refused because the task is taken, blocked or not ready.
+        self.on_conflict: list[Callable[[], None]] = []
 
     async def claim_task(self, principal: Principal, task_id: int) -> Task:
         """Claim a named task. Of many claimers exactly one wins; claiming a task you hold returns it."""
-        return await self.claimed(await self._claim_task(principal, task_id))
+        try:
+            task = await self._claim_task(principal, task_id)
+        except Conflict:
+            for listener in self.on_conflict:
+                listener()
+            raise
+        return await self.claimed(task)
 
     async def _claim_task(self, principal: Principal, task_id: int) -> Task:
         agent = _claimer(principal)
