@@ -20,7 +20,7 @@ from tests.fuzz.portal import PortalHub, portal_hub
 __all__ = ["portal_hub"]
 
 EXAMPLES = settings(
-    max_examples=25,
+    max_examples=20,
     deadline=None,
     database=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
