@@ -229,7 +229,19 @@ class Dispatcher:
             workdir=str(workdir),
             worktree=worktree,
         )
-        await conn.execute(s.turns.update().where(s.turns.c.id == turn_id).values(prompt=prompt, cwd=str(workdir)))
+        # On PostgreSQL the insert may have waited for the agent's previous turn to commit its end: the turn starts
+        # now, not when this transaction began.
+        started = self.hub.clock()
+        await conn.execute(
+            s.turns.update()
+            .where(s.turns.c.id == turn_id)
+            .values(
+                prompt=prompt,
+                cwd=str(workdir),
+                started_at=started,
+                lease_expires_at=records.lease_until(started, self.lease_seconds),
+            )
+        )
         turn = RunningTurn(turn_id, agent.team_id, agent, runner, workdir=workdir)
         values = {
             "prompt_file": str(self.turns_dir / f"turn-{turn_id}" / "prompt.md"),
