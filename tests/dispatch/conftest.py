@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 import sys
@@ -89,8 +90,6 @@ class Scene:
         await anyio.to_thread.run_sync(open_and_close)
 
     def records(self, agent: str) -> list[dict[str, Any]]:
-        import json
-
         path = self.scripts / f"{agent}.jsonl"
         return [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
 

@@ -58,7 +58,7 @@ async def test_two_dispatchers_under_concurrent_triggers_start_one_turn_per_trig
         await scene.until(every_trigger_answered, timeout=90)
 
     turns = await scene.turns()
-    assert {t.hub_id for t in turns} and all(t.ended_at is not None for t in turns)
+    assert all(t.ended_at is not None for t in turns)
     keys = Counter(trigger["key"] for t in turns for trigger in t.triggers)
     assert len(keys) == len(AGENTS) * ROUNDS * 2 and set(keys.values()) == {1}
     assert scene.overlaps() == []
