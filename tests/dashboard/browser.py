@@ -26,8 +26,9 @@ from tests.live_hub import LiveHub
 CHROMIUM = Path(os.environ.get("SWITCHBOARD_CHROMIUM", "/usr/bin/chromium"))
 DESKTOP = {"width": 1440, "height": 900}
 PHONE = {"width": 390, "height": 844}
-# Playwright's `expect` waits up to this long for the page to show what a test expects.
-SHOWN_WITHIN_MS = 10_000
+# Playwright's `expect` waits up to this long for the page to show what a test expects. Generous: on a loaded
+# CI machine a live update once took longer than 10 s (cause not found; see the issue 5 note).
+SHOWN_WITHIN_MS = 30_000
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Page
