@@ -64,7 +64,7 @@ class Hub:
         self.claims.on_finished.append(self.worktrees.release)
         self.tasks.on_finished.append(self.worktrees.release)
         self.reviews = ReviewService(self.db, clock, self.teams, self.claims, self.worktrees)
-        self.claims.on_finished.append(self.reviews.withdraw_pending)
+        self.claims.on_finished_in_review.append(self.reviews.withdraw_pending)
         self.tasks.on_finished.append(self.reviews.withdraw_pending)
         self.webhooks = WebhookService(self.db, clock, self.teams)
         self.turns = TurnService(self.db, clock, self.teams)

@@ -62,7 +62,7 @@ async def pending_triggers(conn: AsyncConnection, agent: Agent, now: datetime) -
 
 
 async def _ready_tasks(conn: AsyncConnection, agent: Agent) -> list[Trigger]:
-    admits = admitting_clause(agent, T.c.target_kind, T.c.target_name, T.c.target_agent_id)
+    admits = admitting_clause([agent], T.c.target_kind, T.c.target_name, T.c.target_agent_id)
     if agent.role in NOT_FOR_UNAIMED_WORK:
         admits = sa.and_(admits, T.c.target_kind != TargetKind.NONE.value)
     rows = await conn.execute(

@@ -46,8 +46,8 @@ async def apply_verdict(
     events: Events = [(row.id, "review_submitted", data)]
     if status == TaskStatus.DONE:
         events += await _finish(conn, row, CompletedStatus.SUCCESS, row.result or summary, now)
-        unblocked = await records.unblock_dependents(conn, row.id, now, lock_rows)
-        events.extend((i, "unblocked", {"by": row.id}) for _, i in unblocked)
+        unblocked = await records.unblock_dependents(conn, [row.id], now, lock_rows)
+        events.extend((i, "unblocked", {"by": row.id}) for i in unblocked)
     elif status == TaskStatus.FAILED:
         reason = summary or f"rejected in review #{review.id}"
         events += await _finish(conn, row, CompletedStatus.FAILED, reason, now)

@@ -31,7 +31,7 @@ class Database:
         self.url = url
         self.is_sqlite = url.startswith("sqlite")
         if self.is_sqlite:
-            self.engine: AsyncEngine = create_async_engine(url, pool_size=pool_size, max_overflow=0)
+            self.engine: AsyncEngine = create_async_engine(url, pool_size=pool_size, max_overflow=0, pool_use_lifo=True)
             _configure_sqlite(self.engine)
             # SQLite has one writer at a time. Queueing writers here, instead of in SQLite's busy handler
             # (which sleeps and retries), keeps write latency low; BEGIN IMMEDIATE still guards other processes.
@@ -94,6 +94,11 @@ class Database:
             rows = await conn.execute(newest_per_team.group_by(events.c.team_id))
             found = {team_id: newest for team_id, newest in rows}
         return max(found.values(), default=after), set(found)
+
+    @property
+    def row_locks(self) -> Callable[[sa.Select[Any]], sa.Select[Any]] | None:
+        """`lock_rows` where a lock is a statement of its own worth running; None on SQLite."""
+        return None if self.is_sqlite else self.lock_rows
 
     def lock_rows(self, query: SelectT, *, skip_locked: bool = False, shared: bool = False) -> SelectT:
         """Row locks on PostgreSQL (`shared`: FOR SHARE); SQLite's write transaction already holds the database."""

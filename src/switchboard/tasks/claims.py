@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from switchboard.batching import Batcher
 from switchboard.clock import Clock
-from switchboard.errors import Conflict, Forbidden, NotFound
+from switchboard.errors import Conflict, Forbidden, LimitExceeded, NotFound, SwitchboardError
 from switchboard.limits import check_bytes, check_chars
 from switchboard.presence.models import AgentPresence
 from switchboard.presence.records import mark_alive, presence_of
@@ -20,7 +22,7 @@ from switchboard.tasks import records
 from switchboard.tasks.models import CompletedStatus, SweepResult, Task, TaskStatus, Usage
 from switchboard.teams.models import Agent, Principal
 from switchboard.teams.targets import admitting_clause, target_admits, target_from_row
-from switchboard.usage.budget import ensure_claim_allowed
+from switchboard.usage.budget import claim_allowance, ensure_claim_allowed
 from switchboard.usage.ledger import Source, check_usage, is_empty, record_usage, usage_event
 from switchboard.waiting import check_wait_seconds, wait_until
 
@@ -38,8 +40,13 @@ class ClaimService:
         self.on_claimed: list[TaskListener] = []
         # Run after a task's completion commits; each answers the task as it is afterwards.
         self.on_finished: list[TaskListener] = []
+        # Run, after those, for a task that was in review when it was completed (by a manager, say).
+        self.on_finished_in_review: list[TaskListener] = []
         # Told each time a claim is refused because the task is taken, blocked or not ready.
         self.on_conflict: list[Callable[[], None]] = []
+        # Many agents asking at once are answered together, in one transaction per batch.
+        self._next_claims: Batcher[Agent, Task | None] = Batcher(self._claim_next_batch)
+        self._completions: Batcher[_Completion, tuple[Task, bool]] = Batcher(self._complete_batch)
 
     async def claim_task(self, principal: Principal, task_id: int) -> Task:
         """Claim a named task. Of many claimers exactly one wins; claiming a task you hold returns it."""
@@ -96,28 +103,87 @@ class ClaimService:
         return await wait_until(self.db.notifier, agent.team_id, lambda: self._claim_next_now(agent), wait)
 
     async def _claim_next_now(self, agent: Agent) -> Task | None:
+        task = await self._next_claims.submit(agent)
+        return None if task is None else await self.claimed(task)
+
+    async def _claim_next_batch(self, agents: Sequence[Agent]) -> list[Task | Exception | None]:
+        """For each agent in turn, claim the best ready task aimed at it that no agent before it took."""
         now = self.clock()
-        query = (
-            sa.select(T)
-            .where(
-                T.c.team_id == agent.team_id,
-                T.c.status == TaskStatus.READY.value,
-                admitting_clause(agent, T.c.target_kind, T.c.target_name, T.c.target_agent_id),
-            )
-            .order_by(T.c.priority.desc(), T.c.id)
-            .limit(1)
-        )
-        # Looking first without the write transaction keeps an empty poll (and a waiter's re-check) off the
+        by_team: dict[int, list[int]] = {}
+        for index, agent in enumerate(agents):
+            by_team.setdefault(agent.team_id, []).append(index)
+        # Looking first without the write transaction keeps empty polls (and waiters' re-checks) off the
         # writer's path.
         async with self.db.read() as conn:
-            if (await conn.execute(query.with_only_columns(T.c.id))).first() is None:
-                return None
+            teams = [
+                team_id
+                for team_id, members in by_team.items()
+                if (await conn.execute(_ready_for(team_id, [agents[i] for i in members]).limit(1))).first()
+            ]
+        outcomes: list[int | Exception | None] = [None] * len(agents)
+        if not teams:
+            return [None] * len(agents)
         async with self.db.write() as conn:
-            row = (await conn.execute(self.db.lock_rows(query, skip_locked=True))).first()
+            for team_id in teams:
+                await self._claim_in_team(conn, team_id, [(i, agents[i]) for i in by_team[team_id]], now, outcomes)
+            taken = [o for o in outcomes if isinstance(o, int)]
+            tasks = {t.id: t for t in await records.fetch_tasks(conn, T.c.id.in_(taken))} if taken else {}
+        return [tasks[o] if isinstance(o, int) else o for o in outcomes]
+
+    async def _claim_in_team(
+        self,
+        conn: AsyncConnection,
+        team_id: int,
+        members: list[tuple[int, Agent]],
+        now: datetime,
+        outcomes: list[int | Exception | None],
+    ) -> None:
+        """Take tasks of one team for its callers in this batch; each outcome is a task id, None or a refusal."""
+        order = (T.c.priority.desc(), T.c.id)
+        query = _ready_for(team_id, [agent for _, agent in members]).order_by(*order).limit(len(members))
+        fetched = (await conn.execute(self.db.lock_rows(query, skip_locked=True))).all()
+        if not fetched:
+            return
+        free = list(fetched)
+        taken: set[int] = set()
+        allowance = await claim_allowance(conn, team_id, now, self.db.lock_rows)
+        updates: list[dict[str, Any]] = []
+        events: list[records.EventRow] = []
+        for index, agent in members:
+            row = next((r for r in free if target_admits(target_from_row(*_target_of(r)), agent)), None)
+            if row is None and len(fetched) == len(members):
+                # The tasks fetched went to others; ones aimed at this agent alone may lie further down.
+                own = _ready_for(team_id, [agent]).where(T.c.id.not_in(taken)).order_by(*order).limit(1)
+                row = (await conn.execute(self.db.lock_rows(own, skip_locked=True))).first()
             if row is None:
-                return None
-            task = await self._take(conn, row, agent, now)
-        return await self.claimed(task)
+                continue
+            try:
+                allowance.admit(agent.id)
+            except LimitExceeded as exc:
+                outcomes[index] = exc
+                continue
+            if row in free:
+                free.remove(row)
+            taken.add(row.id)
+            outcomes[index] = row.id
+            lease = now + timedelta(seconds=row.lease_seconds)
+            updates.append({"claimed_id": row.id, "claimer": agent.id, "lease": lease})
+            events.append(records.event_row(team_id, row.id, "claimed", agent.name, now, {"attempt": row.attempt + 1}))
+        if updates:
+            await conn.execute(
+                T.update()
+                .where(T.c.id == sa.bindparam("claimed_id"))
+                .values(
+                    status=TaskStatus.CLAIMED.value,
+                    holder_agent_id=sa.bindparam("claimer"),
+                    attempt=T.c.attempt + 1,
+                    claimed_at=now,
+                    lease_expires_at=sa.bindparam("lease"),
+                    updated_at=now,
+                ),
+                updates,
+            )
+            await records.insert_events(conn, events)
 
     async def claimed(self, task: Task) -> Task:
         return (await notify(self.on_claimed, [task]))[0]
@@ -210,47 +276,91 @@ class ClaimService:
         check_bytes("result", result)
         usage = usage or Usage()
         check_usage(usage)
+        task, was_in_review = await self._completions.submit(
+            _Completion(principal, task_id, outcome, result, usage, attempt)
+        )
+        task = (await notify(self.on_finished, [task]))[0]
+        return (await notify(self.on_finished_in_review, [task]))[0] if was_in_review else task
+
+    async def _complete_batch(self, items: Sequence[_Completion]) -> list[tuple[Task, bool] | Exception]:
+        """Each answer is the task as completed, and whether it was in review until then."""
+        # Each task in turn, in one transaction; a refusal answers its own call and changes nothing.
         now = self.clock()
+        outcomes: list[int | Exception] = []
         async with self.db.write() as conn:
-            row = await records.load_visible_row(conn, task_id, principal, self.db.lock_rows)
-            if TaskStatus(row.status).is_terminal:
-                raise Conflict(f"task {task_id} is already {row.status}", status=row.status)
-            ensure_holder(row, principal, attempt, now, allow_steward=True)
-            status = outcome.task_status
-            await conn.execute(
-                T.update()
-                .where(T.c.id == task_id)
-                .values(
-                    status=status.value,
-                    completed_status=outcome.value,
-                    result=result,
-                    lease_expires_at=None,
-                    finished_at=now,
-                    updated_at=now,
-                    blocked_reason=None,
-                    progress=100 if status == TaskStatus.DONE else row.progress,
-                    tokens_in=row.tokens_in + usage.tokens_in,
-                    tokens_out=row.tokens_out + usage.tokens_out,
-                    cost_usd=row.cost_usd + usage.cost_usd,
-                    model=usage.model or row.model,
+            rows = await records.load_rows(conn, sorted({i.task_id for i in items}), self.db.row_locks)
+            finished: dict[int, str] = {}
+            updates: list[dict[str, Any]] = []
+            events: list[records.EventRow] = []
+            done: dict[int, str] = {}
+            for item in items:
+                try:
+                    row = records.visible_row(rows.get(item.task_id), item.task_id, item.principal)
+                    status_now = finished.get(row.id, row.status)
+                    if TaskStatus(status_now).is_terminal:
+                        raise Conflict(f"task {row.id} is already {status_now}", status=status_now)
+                    ensure_holder(row, item.principal, item.attempt, now, allow_steward=True)
+                except SwitchboardError as exc:
+                    outcomes.append(exc)
+                    continue
+                status = item.outcome.task_status
+                finished[row.id] = status.value
+                outcomes.append(row.id)
+                usage, actor = item.usage, item.principal.actor
+                updates.append(
+                    {
+                        "finished_id": row.id,
+                        "new_status": status.value,
+                        "outcome": item.outcome.value,
+                        "answer": item.result,
+                        "new_progress": 100 if status == TaskStatus.DONE else row.progress,
+                        "new_tokens_in": row.tokens_in + usage.tokens_in,
+                        "new_tokens_out": row.tokens_out + usage.tokens_out,
+                        "new_cost": row.cost_usd + usage.cost_usd,
+                        "new_model": usage.model or row.model,
+                    }
                 )
-            )
-            events: list[tuple[int | None, str, dict[str, Any]]] = [
-                (task_id, "completed", {"completed_status": outcome.value, "to": status.value})
-            ]
-            if not is_empty(usage):
-                agent_id = principal.agent.id if principal.agent is not None else None
-                await record_usage(conn, row.team_id, agent_id, task_id, Source.COMPLETE_TASK, usage, now)
-                events.append((task_id, "usage_reported", usage_event(usage, Source.COMPLETE_TASK)))
-            if status == TaskStatus.DONE:
-                unblocked = await records.unblock_dependents(conn, task_id, now, self.db.lock_rows)
-                events.extend((i, "unblocked", {"by": task_id}) for _, i in unblocked)
-            else:
-                verb = "failed" if status == TaskStatus.FAILED else "was cancelled"
-                await records.explain_blocked_dependents(conn, task_id, f"dependency #{task_id} {verb}", now)
-            await records.append_events(conn, row.team_id, principal.actor, now, events)
-            task = await records.require_task(conn, task_id)
-        return (await notify(self.on_finished, [task]))[0]
+                data = {"completed_status": item.outcome.value, "to": status.value}
+                events.append(records.event_row(row.team_id, row.id, "completed", actor, now, data))
+                if not is_empty(usage):
+                    agent_id = item.principal.agent.id if item.principal.agent is not None else None
+                    await record_usage(conn, row.team_id, agent_id, row.id, Source.COMPLETE_TASK, usage, now)
+                    data = usage_event(usage, Source.COMPLETE_TASK)
+                    events.append(records.event_row(row.team_id, row.id, "usage_reported", actor, now, data))
+                if status == TaskStatus.DONE:
+                    done[row.id] = actor
+                else:
+                    verb = "failed" if status == TaskStatus.FAILED else "was cancelled"
+                    await records.explain_blocked_dependents(conn, row.id, f"dependency #{row.id} {verb}", now)
+            if updates:
+                await conn.execute(
+                    T.update()
+                    .where(T.c.id == sa.bindparam("finished_id"))
+                    .values(
+                        status=sa.bindparam("new_status"),
+                        completed_status=sa.bindparam("outcome"),
+                        result=sa.bindparam("answer"),
+                        lease_expires_at=None,
+                        finished_at=now,
+                        updated_at=now,
+                        blocked_reason=None,
+                        progress=sa.bindparam("new_progress"),
+                        tokens_in=sa.bindparam("new_tokens_in"),
+                        tokens_out=sa.bindparam("new_tokens_out"),
+                        cost_usd=sa.bindparam("new_cost"),
+                        model=sa.bindparam("new_model"),
+                    ),
+                    updates,
+                )
+            unblocked = await records.unblock_dependents(conn, list(done), now, self.db.row_locks)
+            for task_id, by in unblocked.items():
+                team_id = rows[by].team_id
+                events.append(records.event_row(team_id, task_id, "unblocked", done[by], now, {"by": by}))
+            await records.insert_events(conn, events)
+            ended = [o for o in outcomes if isinstance(o, int)]
+            tasks = {t.id: t for t in await records.fetch_tasks(conn, T.c.id.in_(ended))} if ended else {}
+        in_review = TaskStatus.IN_REVIEW.value
+        return [(tasks[o], rows[o].status == in_review) if isinstance(o, int) else o for o in outcomes]
 
     async def sweep_expired_leases(self) -> SweepResult:
         """Return claims whose lease ran out to `ready` (or `failed` after `max_attempts` lost leases)."""
@@ -332,6 +442,26 @@ async def notify(listeners: list[TaskListener], tasks: list[Task]) -> list[Task]
                 log.exception("after a change to task %d", task.id)
         answered.append(task)
     return answered
+
+
+@dataclass(frozen=True)
+class _Completion:
+    principal: Principal
+    task_id: int
+    outcome: CompletedStatus
+    result: str | None
+    usage: Usage
+    attempt: int | None
+
+
+def _ready_for(team_id: int, agents: Sequence[Agent]) -> sa.Select[Any]:
+    """The team's ready tasks that any of `agents` may take: one statement shape whatever the agents."""
+    admitted = admitting_clause(agents, T.c.target_kind, T.c.target_name, T.c.target_agent_id)
+    return sa.select(T).where(T.c.team_id == team_id, T.c.status == TaskStatus.READY.value, admitted)
+
+
+def _target_of(row: Any) -> tuple[str, str | None, int | None]:
+    return row.target_kind, row.target_name, row.target_agent_id
 
 
 def _claimer(principal: Principal) -> Agent:

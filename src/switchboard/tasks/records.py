@@ -21,6 +21,7 @@ S = s.sprint_stories
 holder_agent = s.agents.alias("holder_agent")
 
 LockRows = Callable[[sa.Select[Any]], sa.Select[Any]]
+EventRow = dict[str, Any]
 
 W = s.task_worktrees
 
@@ -127,10 +128,19 @@ async def append_events(
     items: Iterable[tuple[int | None, str, dict[str, Any]]],
 ) -> None:
     """Record changes in the same transaction that makes them: (task id, kind, data) each."""
-    rows = [{"team_id": team_id, "task_id": t, "kind": k, "actor": actor, "at": at, "data": d} for t, k, d in items]
+    await insert_events(conn, [event_row(team_id, t, k, actor, at, d) for t, k, d in items])
+
+
+def event_row(team_id: int, task_id: int | None, kind: str, actor: str, at: datetime, data: dict[str, Any]) -> EventRow:
+    return {"team_id": team_id, "task_id": task_id, "kind": kind, "actor": actor, "at": at, "data": data}
+
+
+async def insert_events(conn: AsyncConnection, rows: Sequence[EventRow]) -> None:
+    """Record changes of any teams and actors in one statement; their teams' waiters wake after the commit."""
     if rows:
-        await conn.execute(s.events.insert(), rows)
-        mark_team_changed(conn, team_id)
+        await conn.execute(s.events.insert(), list(rows))
+        for team_id in {r["team_id"] for r in rows}:
+            mark_team_changed(conn, team_id)
 
 
 async def read_events(conn: AsyncConnection, task_id: int, after_id: int, limit: int) -> list[TaskEvent]:
@@ -144,20 +154,24 @@ async def read_events(conn: AsyncConnection, task_id: int, after_id: int, limit:
 
 
 async def unblock_dependents(
-    conn: AsyncConnection, task_id: int, now: datetime, lock_rows: LockRows
-) -> list[tuple[int, int]]:
-    """After `task_id` is done: every blocked dependent whose dependencies are now all done becomes ready.
+    conn: AsyncConnection, task_ids: Sequence[int], now: datetime, lock_rows: LockRows | None
+) -> dict[int, int]:
+    """After `task_ids` are done: every blocked dependent whose dependencies are now all done becomes ready.
 
-    Returns (team id, task id) of each task unblocked.
+    Returns each task unblocked, with the task of `task_ids` it was waiting on.
     """
-    dependents = sa.select(D.c.task_id).where(D.c.depends_on_id == task_id)
-    # Two dependencies finishing at once would each see the other unfinished and leave the dependent blocked:
-    # locking the dependents first makes the second check wait for the first commit and then see it.
-    await conn.execute(
-        lock_rows(
-            sa.select(T.c.id).where(T.c.id.in_(dependents), T.c.status == TaskStatus.BLOCKED.value).order_by(T.c.id)
-        )
-    )
+    if not task_ids:
+        return {}
+    pairs = (await conn.execute(sa.select(D.c.task_id, D.c.depends_on_id).where(D.c.depends_on_id.in_(task_ids)))).all()
+    if not pairs:
+        return {}
+    waited_on = {dependent: done for dependent, done in pairs}
+    dependents = sorted(waited_on)
+    if lock_rows is not None:
+        # Two dependencies finishing at once would each see the other unfinished and leave the dependent
+        # blocked: locking the dependents first makes the second check wait for the first commit and then see it.
+        blocked = sa.select(T.c.id).where(T.c.id.in_(dependents), T.c.status == TaskStatus.BLOCKED.value)
+        await conn.execute(lock_rows(blocked.order_by(T.c.id)))
     dep = T.alias("dep")
     waiting_on_unfinished = (
         sa.select(D.c.task_id)
@@ -169,9 +183,9 @@ async def unblock_dependents(
         T.update()
         .where(T.c.id.in_(dependents), T.c.status == TaskStatus.BLOCKED.value, ~waiting_on_unfinished)
         .values(status=TaskStatus.READY.value, blocked_reason=None, updated_at=now)
-        .returning(T.c.team_id, T.c.id)
+        .returning(T.c.id)
     )
-    return [(r.team_id, r.id) for r in result]
+    return {r.id: waited_on[r.id] for r in sorted(result, key=lambda r: r.id)}
 
 
 async def explain_blocked_dependents(conn: AsyncConnection, task_id: int, reason: str, now: datetime) -> None:
@@ -232,12 +246,24 @@ async def load_visible_row(
     conn: AsyncConnection, task_id: int, principal: Principal, lock_rows: LockRows | None = None
 ) -> Any:
     """The task's row if the caller's key reaches its team, else NotFound (never a hint that it exists)."""
+    rows = await load_rows(conn, [task_id], lock_rows)
+    return visible_row(rows.get(task_id), task_id, principal)
+
+
+async def load_rows(
+    conn: AsyncConnection, task_ids: Sequence[int], lock_rows: LockRows | None = None
+) -> dict[int, Any]:
+    """Task rows with their team's org, by id; with `lock_rows`, locked in id order."""
     if lock_rows is not None:
-        # The task's row alone: locking the joined team row too would make every task write of the team wait
+        # The task rows alone: locking the joined team row too would make every task write of the team wait
         # here, and deadlock with transactions whose event inserts take a key-share lock on that team row.
-        await conn.execute(lock_rows(sa.select(T.c.id).where(T.c.id == task_id)))
-    query = sa.select(T, s.teams.c.org_id).join(s.teams, s.teams.c.id == T.c.team_id).where(T.c.id == task_id)
-    row = (await conn.execute(query)).first()
+        await conn.execute(lock_rows(sa.select(T.c.id).where(T.c.id.in_(task_ids)).order_by(T.c.id)))
+    query = sa.select(T, s.teams.c.org_id).join(s.teams, s.teams.c.id == T.c.team_id).where(T.c.id.in_(task_ids))
+    return {row.id: row for row in await conn.execute(query)}
+
+
+def visible_row(row: Any, task_id: int, principal: Principal) -> Any:
+    """`row` if the caller's key reaches its team, else NotFound."""
     agent = principal.agent
     if row is None or row.org_id != principal.org_id or (agent is not None and agent.team_id != row.team_id):
         raise NotFound(f"task {task_id} not found")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -62,14 +63,21 @@ def target_admits(target: Target, agent: Agent) -> bool:
 
 
 def admitting_clause(
-    agent: Agent, kind: sa.ColumnElement[Any], name: sa.ColumnElement[Any], agent_id: sa.ColumnElement[Any]
+    agents: Sequence[Agent],
+    kind: sa.ColumnElement[Any],
+    name: sa.ColumnElement[Any],
+    agent_id: sa.ColumnElement[Any],
 ) -> sa.ColumnElement[bool]:
-    """The same rule as `target_admits`, as SQL over a table's target columns."""
+    """The same rule as `target_admits`, as SQL over a table's target columns: work any of `agents` may take.
+
+    The agents are bound as lists, so the statement has one shape (and one compiled form) however many there are.
+    """
+    groups = sorted({g for a in agents for g in a.groups}) or [""]
     return sa.or_(
         kind.in_([TargetKind.NONE.value, TargetKind.ALL.value]),
-        sa.and_(kind == TargetKind.AGENT.value, agent_id == agent.id),
-        sa.and_(kind == TargetKind.ROLE.value, name == agent.role),
-        sa.and_(kind == TargetKind.GROUP.value, name.in_(agent.groups or ("",))),
+        sa.and_(kind == TargetKind.AGENT.value, agent_id.in_(sorted({a.id for a in agents}))),
+        sa.and_(kind == TargetKind.ROLE.value, name.in_(sorted({a.role for a in agents}))),
+        sa.and_(kind == TargetKind.GROUP.value, name.in_(groups)),
     )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime, time
 from typing import Any
 
@@ -45,21 +46,49 @@ async def ensure_claim_allowed(
 ) -> None:
     """Refuse a new claim when the team is at its daily cost limit, or at its cap of agents holding claims
     and the claimer is not one of them. Call it inside the claim's transaction."""
+    (await claim_allowance(conn, team_id, now, lock_rows)).admit(agent_id)
+
+
+@dataclass
+class ClaimAllowance:
+    """A team's claim limits as one transaction sees them: `admit` each new claim in turn."""
+
+    spent: float | None
+    limit: float | None
+    cap: int | None
+    holders: set[int]
+
+    def admit(self, agent_id: int) -> None:
+        """Refuse the claim (LimitExceeded), or count `agent_id` among the holders."""
+        if self.limit is not None and self.spent is not None and self.spent >= self.limit:
+            raise LimitExceeded(
+                f"team daily cost limit reached: spent ${self.spent:.2f} of ${self.limit:.2f} today "
+                "(daily_cost_limit_usd)",
+                limit="daily_cost_limit_usd",
+                value=self.limit,
+                current=round(self.spent, 6),
+            )
+        if self.cap is not None and agent_id not in self.holders and len(self.holders) >= self.cap:
+            raise LimitExceeded(
+                f"team concurrency limit reached: {len(self.holders)} of {self.cap} agents already hold claims "
+                "(max_concurrent_agents); wait until one finishes",
+                limit="max_concurrent_agents",
+                value=self.cap,
+                current=len(self.holders),
+            )
+        self.holders.add(agent_id)
+
+
+async def claim_allowance(conn: AsyncConnection, team_id: int, now: datetime, lock_rows: LockRows) -> ClaimAllowance:
+    """Read the team's limits, and what counts against them, inside the claiming transaction."""
     settings = await team_settings(conn, team_id)
     if settings.max_concurrent_agents is not None:
         # Two claims counting at once could both pass the cap: the team's row serialises them on PostgreSQL.
         settings = await team_settings(conn, team_id, lock_rows)
     limit = settings.daily_cost_limit_usd
-    if limit is not None:
-        spent = await spent_today(conn, team_id, now)
-        if spent >= limit:
-            raise LimitExceeded(
-                f"team daily cost limit reached: spent ${spent:.2f} of ${limit:.2f} today (daily_cost_limit_usd)",
-                limit="daily_cost_limit_usd",
-                value=limit,
-                current=round(spent, 6),
-            )
+    spent = await spent_today(conn, team_id, now) if limit is not None else None
     cap = settings.max_concurrent_agents
+    holders: set[int] = set()
     if cap is not None:
         T = s.tasks
         holders = set(
@@ -69,11 +98,4 @@ async def ensure_claim_allowed(
                 )
             ).scalars()
         )
-        if agent_id not in holders and len(holders) >= cap:
-            raise LimitExceeded(
-                f"team concurrency limit reached: {len(holders)} of {cap} agents already hold claims "
-                "(max_concurrent_agents); wait until one finishes",
-                limit="max_concurrent_agents",
-                value=cap,
-                current=len(holders),
-            )
+    return ClaimAllowance(spent, limit, cap, holders)
