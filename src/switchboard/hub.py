@@ -60,6 +60,7 @@ class Hub:
         self.usage = UsageService(self.db, clock, self.teams)
         self.sessions = SessionService(self.db, clock, self.teams)
         self.worktrees = WorktreeService(self.db, clock, self.teams)
+        self.claims.on_batch_claimed.append(self.worktrees.look_up_repositories)
         self.claims.on_claimed.append(self.worktrees.ensure_worktree)
         self.claims.on_finished.append(self.worktrees.release)
         self.tasks.on_finished.append(self.worktrees.release)

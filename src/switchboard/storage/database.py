@@ -10,16 +10,21 @@ import anyio
 import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.pool import ConnectionPoolEntry
 
 from switchboard.errors import Unavailable
 from switchboard.storage import schema
 from switchboard.storage.notifier import LocalNotifier, Notifier, PostgresNotifier
+from switchboard.storage.sqlite_inline import connect
 
 SelectT = TypeVar("SelectT", bound=sa.Select[Any])
 
+# How long a writer waits, asynchronously, for another process to finish writing to the SQLite file.
+BUSY_FIRST_SECONDS = 0.001
+BUSY_MAX_SECONDS = 0.05
+BUSY_LIMIT_SECONDS = 10.0
 # Where a write transaction collects the teams it changed, announced to waiters once it commits.
 CHANGED_TEAMS = "switchboard_changed_teams"
 
@@ -31,7 +36,10 @@ class Database:
         self.url = url
         self.is_sqlite = url.startswith("sqlite")
         if self.is_sqlite:
-            self.engine: AsyncEngine = create_async_engine(url, pool_size=pool_size, max_overflow=0, pool_use_lifo=True)
+            path = make_url(url).database or ":memory:"
+            self.engine: AsyncEngine = create_async_engine(
+                url, pool_size=pool_size, max_overflow=0, pool_use_lifo=True, async_creator=lambda: connect(path)
+            )
             _configure_sqlite(self.engine)
             # SQLite has one writer at a time. Queueing writers here, instead of in SQLite's busy handler
             # (which sleeps and retries), keeps write latency low; BEGIN IMMEDIATE still guards other processes.
@@ -69,15 +77,47 @@ class Database:
                     with _collecting(conn, changed):
                         yield conn
             else:
-                async with self._write_lock, self.engine.connect() as conn:
-                    conn = await conn.execution_options(sqlite_immediate=True)
-                    async with conn.begin():
+                async with self._write_lock:
+                    conn = await self._begin_immediate()
+                    try:
                         with _collecting(conn, changed):
                             yield conn
+                    except BaseException:
+                        with anyio.CancelScope(shield=True):
+                            await conn.rollback()
+                            await conn.close()
+                        raise
+                    with anyio.CancelScope(shield=True):
+                        try:
+                            await conn.commit()
+                        finally:
+                            await conn.close()
         except (sa.exc.OperationalError, sa.exc.InterfaceError, OSError) as exc:
             raise self._unavailable(exc) from exc
         if changed:
             await self.notifier.publish(changed)
+
+    async def _begin_immediate(self) -> AsyncConnection:
+        """A connection holding SQLite's write lock. While another process writes, wait here, off the loop:
+        SQLite's own busy handler would sleep with the loop's thread."""
+        delay, waited = BUSY_FIRST_SECONDS, 0.0
+        while True:
+            conn = await self.engine.connect()
+            try:
+                conn = await conn.execution_options(sqlite_immediate=True)
+                await conn.begin()
+                return conn
+            except sa.exc.OperationalError as exc:
+                await conn.close()
+                if "locked" not in str(exc) or waited >= BUSY_LIMIT_SECONDS:
+                    raise
+            except BaseException:
+                with anyio.CancelScope(shield=True):
+                    await conn.close()
+                raise
+            await anyio.sleep(delay)
+            waited += delay
+            delay = min(delay * 2, BUSY_MAX_SECONDS)
 
     def _unavailable(self, exc: BaseException) -> Unavailable:
         for listener in self.on_unavailable:
@@ -143,7 +183,8 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
         # In WAL mode NORMAL survives a killed process: only a power cut can lose the last commits.
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA busy_timeout=10000")
+        # A writer meeting another process's write waits in `Database.write`, not inside SQLite.
+        cursor.execute("PRAGMA busy_timeout=0")
         cursor.close()
 
     @event.listens_for(engine.sync_engine, "begin")

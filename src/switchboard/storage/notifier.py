@@ -217,32 +217,62 @@ class PostgresNotifier(Notifier):
         self.hub_id = uuid.uuid4().hex[:12]
         self._sender: asyncpg.Connection | None = None
         self._send_lock = asyncio.Lock()
+        self._unsent: set[int] = set()
+        self._to_send = asyncio.Event()
+        self._sender_task: asyncio.Task[None] | None = None
         self._listener: asyncio.Task[None] | None = None
         self.listening = asyncio.Event()
         self.connections_made = 0
         self.listener_pid: int | None = None
 
     async def publish(self, team_ids: Iterable[int]) -> None:
-        teams = sorted(set(team_ids))
+        """Wake this hub's waiters now; other hubs hear it from the sender, which sends what gathered while it
+        was sending, so a writer never waits for a notification."""
+        teams = set(team_ids)
         self.wake_local(teams)
         if not teams:
             return
-        try:
-            async with self._send_lock:
+        self._unsent.update(teams)
+        if self._sender_task is None:
+            await self._send_unsent()
+        else:
+            self._to_send.set()
+
+    async def _send_forever(self) -> None:
+        while True:
+            await self._to_send.wait()
+            self._to_send.clear()
+            await self._send_unsent()
+
+    async def _send_unsent(self) -> None:
+        async with self._send_lock:
+            teams, self._unsent = sorted(self._unsent), set()
+            if not teams:
+                return
+            try:
                 if self._sender is None or self._sender.is_closed():
                     self._sender = await asyncpg.connect(self._dsn, timeout=5)
-                for team_id in teams:
-                    await self._sender.execute("SELECT pg_notify($1, $2)", CHANNEL, f"{team_id}:{self.hub_id}")
-        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, TimeoutError) as exc:
-            # Other hubs' waiters re-check on their own within `recheck_seconds`.
-            log.warning("could not notify other hubs: %s", exc)
-            await self._drop_sender()
+                await self._sender.executemany(
+                    "SELECT pg_notify($1, $2)", [(CHANNEL, f"{team_id}:{self.hub_id}") for team_id in teams]
+                )
+            except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, TimeoutError) as exc:
+                # Other hubs' waiters re-check on their own within `recheck_seconds`.
+                log.warning("could not notify other hubs: %s", exc)
+                await self._drop_sender()
 
     async def start(self) -> None:
         if self._listener is None:
             self._listener = asyncio.create_task(self._listen_forever(), name="switchboard-listener")
+        if self._sender_task is None:
+            self._sender_task = asyncio.create_task(self._send_forever(), name="switchboard-sender")
 
     async def close(self) -> None:
+        if self._sender_task is not None:
+            self._sender_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._sender_task
+            self._sender_task = None
+            await self._send_unsent()
         if self._listener is not None:
             self._listener.cancel()
             with contextlib.suppress(asyncio.CancelledError):

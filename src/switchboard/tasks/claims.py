@@ -38,6 +38,8 @@ class ClaimService:
         self.clock = clock
         # Run after the claim commits; each may answer the task with more filled in (its worktree).
         self.on_claimed: list[TaskListener] = []
+        # Run once per batch of `claim_next` claims after it commits, before each claim's `on_claimed`.
+        self.on_batch_claimed: list[Callable[[Sequence[Task]], Awaitable[None]]] = []
         # Run after a task's completion commits; each answers the task as it is afterwards.
         self.on_finished: list[TaskListener] = []
         # Run, after those, for a task that was in review when it was completed (by a manager, say).
@@ -128,6 +130,11 @@ class ClaimService:
                 await self._claim_in_team(conn, team_id, [(i, agents[i]) for i in by_team[team_id]], now, outcomes)
             taken = [o for o in outcomes if isinstance(o, int)]
             tasks = {t.id: t for t in await records.fetch_tasks(conn, T.c.id.in_(taken))} if taken else {}
+        for listener in self.on_batch_claimed:
+            try:
+                await listener(list(tasks.values()))
+            except Exception:
+                log.exception("after a batch of %d claims", len(tasks))
         return [tasks[o] if isinstance(o, int) else o for o in outcomes]
 
     async def _claim_in_team(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import replace
 from datetime import datetime
@@ -36,6 +36,7 @@ T = s.tasks
 log = logging.getLogger("switchboard.worktrees")
 REPOSITORY_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
 REPO_TAG = "repo:"
+LOOKED_UP_MAX = 10_000
 WORKTREE_COLUMNS = (
     *W.c,
     R.c.name.label("repository_name"),
@@ -76,6 +77,8 @@ class WorktreeService:
         self.git_timeout = git_timeout
         # Git operations on one repository are made one at a time by this process.
         self._locks: dict[int, anyio.Lock] = {}
+        # The repository each just-claimed task works in, looked up for a whole batch of claims at once.
+        self._looked_up: dict[int, Repository | None] = {}
 
     # -- repositories -------------------------------------------------------------------------------------------
 
@@ -172,14 +175,29 @@ class WorktreeService:
 
     # -- a task's worktree ------------------------------------------------------------------------------------
 
+    async def look_up_repositories(self, tasks: Sequence[Task]) -> None:
+        """Before `ensure_worktree` for each of these claimed tasks: find their repositories in one read."""
+        if len(self._looked_up) > LOOKED_UP_MAX:
+            self._looked_up.clear()  # left by callers that went away before asking
+        async with self.db.read() as conn:
+            rows = await conn.execute(
+                sa.select(R).where(R.c.team_id.in_(sorted({t.team_id for t in tasks}))).order_by(R.c.id)
+            )
+            repos = [_repository(r._mapping) for r in rows]
+        for task in tasks:
+            self._looked_up[task.id] = _choose_repository(repos, task)
+
     async def ensure_worktree(self, task: Task) -> Task:
         """Give a claimed task its worktree and branch, once: a re-claim finds the same one.
 
         Git failing does not undo the claim: the worktree is recorded as `failed` with git's message.
         Returns the task with its worktree path when it has one.
         """
-        async with self.db.read() as conn:
-            repo = await _repository_for(conn, task)
+        if task.id in self._looked_up:
+            repo = self._looked_up.pop(task.id)
+        else:
+            async with self.db.read() as conn:
+                repo = await _repository_for(conn, task)
         if repo is None:
             return task
         async with self._lock(repo.id):
@@ -439,12 +457,22 @@ async def _record_merge(
 
 async def _repository_for(conn: AsyncConnection, task: Task) -> Repository | None:
     """The repository a task works in: the one its `repo:<name>` tag names, else the team's first."""
-    named = next((t.removeprefix(REPO_TAG) for t in task.tags if t.startswith(REPO_TAG)), None)
+    named = _named_repository(task)
     query = sa.select(R).where(R.c.team_id == task.team_id).order_by(R.c.id).limit(1)
     if named is not None:
         query = query.where(R.c.name == named)
     row = (await conn.execute(query)).first()
     return _repository(row._mapping) if row is not None else None
+
+
+def _choose_repository(repos: Sequence[Repository], task: Task) -> Repository | None:
+    """`_repository_for` among repositories already read (in id order)."""
+    named = _named_repository(task)
+    return next((r for r in repos if r.team_id == task.team_id and named in (None, r.name)), None)
+
+
+def _named_repository(task: Task) -> str | None:
+    return next((t.removeprefix(REPO_TAG) for t in task.tags if t.startswith(REPO_TAG)), None)
 
 
 async def _start_commit(git: Git, repo: Repository, branch: str, recorded: str) -> str:
