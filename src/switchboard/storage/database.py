@@ -135,6 +135,14 @@ class Database:
             found = {team_id: newest for team_id, newest in rows}
         return max(found.values(), default=after), set(found)
 
+    async def transactions_in_progress(self, conn: AsyncConnection) -> frozenset[int]:
+        """The transactions in progress now, any of which may yet commit an id taken before ids already visible.
+        SQLite commits one writer at a time, in id order: none."""
+        if self.is_sqlite:
+            return frozenset()
+        snapshot = str(await conn.scalar(sa.text("SELECT pg_current_snapshot()::text")))
+        return frozenset(int(xid) for xid in snapshot.split(":")[2].split(",") if xid)
+
     @property
     def row_locks(self) -> Callable[[sa.Select[Any]], sa.Select[Any]] | None:
         """`lock_rows` where a lock is a statement of its own worth running; None on SQLite."""

@@ -3,8 +3,12 @@
 Event ids come from one counter shared by every team, taken before the writer commits, so on PostgreSQL a
 later id can become visible before an earlier one. Handing out the later one first would let a reader that
 resumes from it skip the earlier one for good. So the feed moves through the counter without holes: it stops
-before an id that is not visible yet, and skips it only after `GAP_GRACE_SECONDS` (a rolled-back transaction
-leaves a hole that never fills).
+before an id that is not visible yet.
+
+A rolled-back transaction leaves a hole that never fills. The feed tells the two apart by the transactions that
+were in progress just after it first saw the hole: whichever took the missing id was one of them, or had already
+ended. Once all of them have ended and the id is still missing, it never comes, and the feed moves on. A hole
+held open longer than `GAP_GRACE_SECONDS` (a transaction left open) is passed too.
 """
 
 from __future__ import annotations
@@ -20,7 +24,7 @@ from switchboard.storage import schema as s
 from switchboard.tasks.models import TaskEvent
 
 E = s.events
-GAP_GRACE_SECONDS = 10.0
+GAP_GRACE_SECONDS = 30.0
 BATCH = 500
 
 
@@ -31,13 +35,14 @@ class TeamEventFeed:
         self.db = db
         self.team_id = team_id
         self.position = after_id
-        self._hole_seen_at: dict[int, float] = {}
+        # Each missing id: when it was first seen missing, and the transactions in progress just after.
+        self._holes: dict[int, tuple[float, frozenset[int]]] = {}
         self.more = False
 
     @property
     def waiting_on_a_hole(self) -> bool:
         """True when events may be held back behind an id that is not visible yet."""
-        return bool(self._hole_seen_at)
+        return bool(self._holes)
 
     async def next_events(self) -> list[TaskEvent]:
         """The team's events after the position that can be handed out now, oldest first. When `more` is then
@@ -45,12 +50,13 @@ class TeamEventFeed:
         async with self.db.read() as conn:
             if self.position == 0:
                 self.position = await self._start(conn)
+            running = await self.db.transactions_in_progress(conn)
             rows = (
                 await conn.execute(
                     sa.select(E.c.id, E.c.team_id).where(E.c.id > self.position).order_by(E.c.id).limit(BATCH)
                 )
             ).all()
-            ready_to = self._contiguous_end([r.id for r in rows])
+            ready_to = await self._contiguous_end(conn, [r.id for r in rows], running)
             self.more = len(rows) == BATCH and ready_to > self.position
             wanted = [r.id for r in rows if r.team_id == self.team_id and r.id <= ready_to]
             events = await _events(conn, wanted)
@@ -62,10 +68,11 @@ class TeamEventFeed:
         instead. It stops before an id not visible yet, as `next_events` does, so a few events it passes over
         may be handed out later too. Returns the new position."""
         async with self.db.read() as conn:
+            running = await self.db.transactions_in_progress(conn)
             newest = int(await conn.scalar(sa.select(sa.func.max(E.c.id))) or 0)
             self.position = max(self.position, newest - BATCH)
             ids = (await conn.execute(sa.select(E.c.id).where(E.c.id > self.position).order_by(E.c.id))).scalars()
-            self.position = self._contiguous_end(list(ids))
+            self.position = await self._contiguous_end(conn, list(ids), running)
         return self.position
 
     async def _start(self, conn: AsyncConnection) -> int:
@@ -77,19 +84,28 @@ class TeamEventFeed:
         newest = await conn.scalar(sa.select(sa.func.max(E.c.id)))
         return max(int(newest or 0) - BATCH, 0)
 
-    def _contiguous_end(self, ids: Sequence[int]) -> int:
+    async def _contiguous_end(self, conn: AsyncConnection, ids: Sequence[int], running: frozenset[int]) -> int:
+        """How far the feed may move through `ids` (read just after `running` were the transactions in progress)."""
         end = self.position
         now = anyio.current_time()
+        after: frozenset[int] | None = None
         for event_id in ids:
             while end + 1 < event_id:
-                seen = self._hole_seen_at.setdefault(end + 1, now)
-                if now - seen < GAP_GRACE_SECONDS:
+                hole = end + 1
+                if hole not in self._holes:
+                    # Its writer may have begun after `running` was read: wait for those in progress now.
+                    if after is None:
+                        after = await self.db.transactions_in_progress(conn)
+                    self._holes[hole] = (now, after)
                     return end
-                self._hole_seen_at.pop(end + 1)
+                seen_at, writers = self._holes[hole]
+                if writers & running and now - seen_at < GAP_GRACE_SECONDS:
+                    return end
+                self._holes.pop(hole)
                 end += 1
-            self._hole_seen_at.pop(event_id, None)
+            self._holes.pop(event_id, None)
             end = event_id
-        self._hole_seen_at = {i: t for i, t in self._hole_seen_at.items() if i > end}
+        self._holes = {i: hole for i, hole in self._holes.items() if i > end}
         return end
 
 
