@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from switchboard.dispatch.models import Trigger, TriggerKind
 from switchboard.storage import schema as s
 from switchboard.teams.models import Agent, TargetKind
-from switchboard.teams.targets import admitting_clause
+from switchboard.teams.targets import admitted_agents, admitting_clause
 
 T = s.tasks
 M = s.messages
@@ -62,14 +62,15 @@ async def pending_triggers(conn: AsyncConnection, agent: Agent, now: datetime) -
 
 
 async def _ready_tasks(conn: AsyncConnection, agent: Agent) -> list[Trigger]:
-    admits = admitting_clause([agent], T.c.target_kind, T.c.target_name, T.c.target_agent_id)
+    admits = admitting_clause(T.c.target_kind, T.c.target_name, T.c.target_agent_id)
     if agent.role in NOT_FOR_UNAIMED_WORK:
         admits = sa.and_(admits, T.c.target_kind != TargetKind.NONE.value)
     rows = await conn.execute(
         sa.select(T.c.id, T.c.attempt, T.c.title, T.c.instructions, T.c.target_kind)
         .where(T.c.team_id == agent.team_id, T.c.status == "ready", admits)
         .order_by(T.c.priority.desc(), T.c.id)
-        .limit(PER_KIND)
+        .limit(PER_KIND),
+        admitted_agents([agent]),
     )
     return [
         Trigger(

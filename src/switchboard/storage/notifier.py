@@ -268,11 +268,13 @@ class PostgresNotifier(Notifier):
 
     async def close(self) -> None:
         if self._sender_task is not None:
-            self._sender_task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._sender_task
+            # A send in progress finishes first: cancelling asyncpg halfway through connecting breaks the
+            # connection under the loop. Holding the lock, the sender can only be waiting.
+            async with self._send_lock:
+                self._sender_task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await self._sender_task
             self._sender_task = None
-            await self._send_unsent()
         if self._listener is not None:
             self._listener.cancel()
             with contextlib.suppress(asyncio.CancelledError):

@@ -21,7 +21,7 @@ from switchboard.storage import Database
 from switchboard.tasks import records
 from switchboard.tasks.models import CompletedStatus, SweepResult, Task, TaskStatus, Usage
 from switchboard.teams.models import Agent, Principal
-from switchboard.teams.targets import admitting_clause, target_admits, target_from_row
+from switchboard.teams.targets import admitted_agents, admitting_clause, target_admits, target_from_row
 from switchboard.usage.budget import claim_allowance, ensure_claim_allowed
 from switchboard.usage.ledger import Source, check_usage, is_empty, record_usage, usage_event
 from switchboard.waiting import check_wait_seconds, wait_until
@@ -120,7 +120,7 @@ class ClaimService:
             teams = [
                 team_id
                 for team_id, members in by_team.items()
-                if (await conn.execute(_ready_for(team_id, [agents[i] for i in members]).limit(1))).first()
+                if (await conn.execute(ANY_READY, _bound(team_id, [agents[i] for i in members]))).first()
             ]
         outcomes: list[int | Exception | None] = [None] * len(agents)
         if not teams:
@@ -146,9 +146,8 @@ class ClaimService:
         outcomes: list[int | Exception | None],
     ) -> None:
         """Take tasks of one team for its callers in this batch; each outcome is a task id, None or a refusal."""
-        order = (T.c.priority.desc(), T.c.id)
-        query = _ready_for(team_id, [agent for _, agent in members]).order_by(*order).limit(len(members))
-        fetched = (await conn.execute(self.db.lock_rows(query, skip_locked=True))).all()
+        wanted = {**_bound(team_id, [agent for _, agent in members]), "wanted": len(members)}
+        fetched = (await conn.execute(self.db.lock_rows(BEST_READY, skip_locked=True), wanted)).all()
         if not fetched:
             return
         free = list(fetched)
@@ -160,8 +159,8 @@ class ClaimService:
             row = next((r for r in free if target_admits(target_from_row(*_target_of(r)), agent)), None)
             if row is None and len(fetched) == len(members):
                 # The tasks fetched went to others; ones aimed at this agent alone may lie further down.
-                own = _ready_for(team_id, [agent]).where(T.c.id.not_in(taken)).order_by(*order).limit(1)
-                row = (await conn.execute(self.db.lock_rows(own, skip_locked=True))).first()
+                own = {**_bound(team_id, [agent]), "taken": sorted(taken)}
+                row = (await conn.execute(self.db.lock_rows(BEST_READY_NOT_TAKEN, skip_locked=True), own)).first()
             if row is None:
                 continue
             try:
@@ -461,10 +460,21 @@ class _Completion:
     attempt: int | None
 
 
-def _ready_for(team_id: int, agents: Sequence[Agent]) -> sa.Select[Any]:
-    """The team's ready tasks that any of `agents` may take: one statement shape whatever the agents."""
-    admitted = admitting_clause(agents, T.c.target_kind, T.c.target_name, T.c.target_agent_id)
-    return sa.select(T).where(T.c.team_id == team_id, T.c.status == TaskStatus.READY.value, admitted)
+# The team's ready tasks that any of a set of agents may take (`_bound`), best first; built once.
+READY_FOR = sa.select(T).where(
+    T.c.team_id == sa.bindparam("team_id"),
+    T.c.status == TaskStatus.READY.value,
+    admitting_clause(T.c.target_kind, T.c.target_name, T.c.target_agent_id),
+)
+ANY_READY = READY_FOR.with_only_columns(T.c.id).limit(1)
+BEST_READY = READY_FOR.order_by(T.c.priority.desc(), T.c.id).limit(sa.bindparam("wanted"))
+BEST_READY_NOT_TAKEN = (
+    READY_FOR.where(T.c.id.not_in(sa.bindparam("taken", expanding=True))).order_by(T.c.priority.desc(), T.c.id).limit(1)
+)
+
+
+def _bound(team_id: int, agents: Sequence[Agent]) -> dict[str, Any]:
+    return {"team_id": team_id, **admitted_agents(agents)}
 
 
 def _target_of(row: Any) -> tuple[str, str | None, int | None]:

@@ -35,11 +35,20 @@ TASK_COLUMNS = (
 
 
 def task_query() -> sa.Select[Any]:
-    return sa.select(*TASK_COLUMNS).select_from(
-        T.outerjoin(holder_agent, holder_agent.c.id == T.c.holder_agent_id)
-        .outerjoin(S, S.c.task_id == T.c.id)
-        .outerjoin(W, sa.and_(W.c.task_id == T.c.id, W.c.status == "active"))
-    )
+    return TASK_QUERY
+
+
+# Built once: statements are immutable, and building one costs more than SQLite takes to run it.
+TASK_QUERY = sa.select(*TASK_COLUMNS).select_from(
+    T.outerjoin(holder_agent, holder_agent.c.id == T.c.holder_agent_id)
+    .outerjoin(S, S.c.task_id == T.c.id)
+    .outerjoin(W, sa.and_(W.c.task_id == T.c.id, W.c.status == "active"))
+)
+DEPENDENCIES_OF = (
+    sa.select(D.c.task_id, D.c.depends_on_id)
+    .where(D.c.task_id.in_(sa.bindparam("task_ids", expanding=True)))
+    .order_by(D.c.depends_on_id)
+)
 
 
 async def fetch_tasks(
@@ -68,9 +77,7 @@ async def require_task(conn: AsyncConnection, task_id: int) -> Task:
 async def dependencies_of(conn: AsyncConnection, task_ids: Sequence[int]) -> dict[int, tuple[int, ...]]:
     if not task_ids:
         return {}
-    rows = await conn.execute(
-        sa.select(D.c.task_id, D.c.depends_on_id).where(D.c.task_id.in_(task_ids)).order_by(D.c.depends_on_id)
-    )
+    rows = await conn.execute(DEPENDENCIES_OF, {"task_ids": list(task_ids)})
     found: dict[int, list[int]] = {}
     for task_id, dep in rows:
         found.setdefault(task_id, []).append(dep)

@@ -63,22 +63,25 @@ def target_admits(target: Target, agent: Agent) -> bool:
 
 
 def admitting_clause(
-    agents: Sequence[Agent],
-    kind: sa.ColumnElement[Any],
-    name: sa.ColumnElement[Any],
-    agent_id: sa.ColumnElement[Any],
+    kind: sa.ColumnElement[Any], name: sa.ColumnElement[Any], agent_id: sa.ColumnElement[Any]
 ) -> sa.ColumnElement[bool]:
-    """The same rule as `target_admits`, as SQL over a table's target columns: work any of `agents` may take.
-
-    The agents are bound as lists, so the statement has one shape (and one compiled form) however many there are.
-    """
-    groups = sorted({g for a in agents for g in a.groups}) or [""]
+    """The same rule as `target_admits`, as SQL over a table's target columns: work any of a set of agents may
+    take. The agents are bound at execution (`admitted_agents`), so the statement is built and compiled once."""
     return sa.or_(
         kind.in_([TargetKind.NONE.value, TargetKind.ALL.value]),
-        sa.and_(kind == TargetKind.AGENT.value, agent_id.in_(sorted({a.id for a in agents}))),
-        sa.and_(kind == TargetKind.ROLE.value, name.in_(sorted({a.role for a in agents}))),
-        sa.and_(kind == TargetKind.GROUP.value, name.in_(groups)),
+        sa.and_(kind == TargetKind.AGENT.value, agent_id.in_(sa.bindparam("admitted_ids", expanding=True))),
+        sa.and_(kind == TargetKind.ROLE.value, name.in_(sa.bindparam("admitted_roles", expanding=True))),
+        sa.and_(kind == TargetKind.GROUP.value, name.in_(sa.bindparam("admitted_groups", expanding=True))),
     )
+
+
+def admitted_agents(agents: Sequence[Agent]) -> dict[str, list[Any]]:
+    """The values `admitting_clause` binds for these agents."""
+    return {
+        "admitted_ids": sorted({a.id for a in agents}),
+        "admitted_roles": sorted({a.role for a in agents}),
+        "admitted_groups": sorted({g for a in agents for g in a.groups}) or [""],
+    }
 
 
 def target_from_row(kind: str, name: str | None, agent_id: int | None) -> Target:
