@@ -131,8 +131,10 @@ class Notifier:
         """Take this before checking the database; then `wait` for a change the check could not see."""
         return Subscription(self._teams.setdefault(team_id, _TeamSignal()), self.on_wake)
 
-    def waiting(self, team_id: int) -> int:
-        """How many calls are waiting on the team right now."""
+    def waiting(self, team_id: int | None = None) -> int:
+        """How many calls are waiting on the team (None: on any team) right now."""
+        if team_id is None:
+            return sum(signal.waiting for signal in self._teams.values())
         signal = self._teams.get(team_id)
         return signal.waiting if signal is not None else 0
 
@@ -221,6 +223,8 @@ class PostgresNotifier(Notifier):
         self.listening = asyncio.Event()
         self.connections_made = 0
         self.listener_pid: int | None = None
+        # Notifications of other hubs' changes heard on the listening connection.
+        self.heard = 0
 
     async def publish(self, team_ids: Iterable[int]) -> None:
         teams = sorted(set(team_ids))
@@ -296,4 +300,5 @@ class PostgresNotifier(Notifier):
         team, _, origin = payload.partition(":")
         if origin == self.hub_id or not team.isdigit():
             return
+        self.heard += 1
         self.wake_local([int(team)])
