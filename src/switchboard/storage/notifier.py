@@ -24,7 +24,9 @@ log = logging.getLogger("switchboard.notifier")
 CHANNEL = "switchboard"
 RECHECK_SECONDS = 5.0
 WATCH_SECONDS = 0.1
-RECONNECT_MAX_SECONDS = 10.0
+RECONNECT_MIN_SECONDS = 0.1
+# Until the listener is back, /readyz reports the hub not ready; a refused connection every 2 s costs nothing.
+RECONNECT_MAX_SECONDS = 2.0
 PING_SECONDS = 5.0
 # Told, each time a waiter runs again after a wake-up, how long after the change's announcement that was.
 WakeListener = Callable[[float], None]
@@ -237,8 +239,11 @@ class PostgresNotifier(Notifier):
                     self._sender = await asyncpg.connect(self._dsn, timeout=5)
                 for team_id in teams:
                     await self._sender.execute("SELECT pg_notify($1, $2)", CHANNEL, f"{team_id}:{self.hub_id}")
-        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, TimeoutError) as exc:
-            # Other hubs' waiters re-check on their own within `recheck_seconds`.
+        except Exception as exc:
+            # The change is committed and must be answered as such, whatever the connection did: asyncpg raises
+            # more than its PostgresError and InterfaceError when the server goes away mid-call (an
+            # InternalClientError, "another operation is in progress"). Other hubs' waiters re-check on their own
+            # within `recheck_seconds`.
             log.warning("could not notify other hubs: %s", exc)
             await self._drop_sender()
 
@@ -263,12 +268,14 @@ class PostgresNotifier(Notifier):
                 await sender.close(timeout=2)
 
     async def _listen_forever(self) -> None:
-        delay = 0.1
+        delay = RECONNECT_MIN_SECONDS
         while True:
             try:
                 await self._listen_once()
-                delay = 0.1
             except Exception as exc:  # the listener must outlive any failure
+                # Back off only while connecting fails: a connection that was up starts again from the minimum.
+                if self.listening.is_set():
+                    delay = RECONNECT_MIN_SECONDS
                 log.warning("notification listener lost its connection (%s); reconnecting in %.1fs", exc, delay)
             self.listening.clear()
             await asyncio.sleep(delay)
