@@ -129,9 +129,8 @@ class Scene:
         await until(answers, "the hub answers again")
         self.figures["calls succeed again after PostgreSQL is back (s)"] = time.monotonic() - back_at
         checks = await until(lambda: readiness(self.admin), "the hub is ready")
-        ready_after = self.figures["ready, listener included, after PostgreSQL is back (s)"] = (
-            time.monotonic() - back_at
-        )
+        ready_after = time.monotonic() - back_at
+        self.figures["ready, listener included, after PostgreSQL is back (s)"] = ready_after
         assert checks == {"database": "ok", "migrations": "ok", "listener": "ok"}
         # However long the database was away, and however often before, the listener soon tries again.
         assert ready_after < READY_AGAIN_SECONDS
