@@ -76,6 +76,7 @@ class Hub:
         self.claims.on_conflict.append(self.metrics.claim_conflicts.inc)
         self.db.on_unavailable.append(self.metrics.database_errors.inc)
         self.notifier.on_wake.append(self.metrics.wake_latency.observe)
+        self.metrics.watch_notifier(self.notifier)
 
     @property
     def notifier(self) -> Notifier:

@@ -3,11 +3,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import sqlalchemy as sa
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 
 from switchboard.storage import Database
 from switchboard.storage import schema as s
+from switchboard.storage.notifier import Notifier, PostgresNotifier
 from switchboard.tasks.models import Task
 
 # Wake-ups take microseconds to milliseconds; a tool call or a request up to the longest wait (300 s).
@@ -57,6 +61,10 @@ class HubMetrics:
             "switchboard_database_errors", "Database calls that failed because it was unreachable.", registry=r
         )
 
+    def watch_notifier(self, notifier: Notifier) -> None:
+        """Report the calls waiting for a change, and on PostgreSQL how the listener for other hubs fares."""
+        self.registry.register(_NotifierCollector(notifier))
+
     async def count_claim(self, task: Task) -> Task:
         """A claim listener: counts the claim and passes the task on unchanged."""
         self.claims.inc()
@@ -78,3 +86,27 @@ class HubMetrics:
 
     def exposition(self) -> bytes:
         return generate_latest(self.registry)
+
+
+class _NotifierCollector:
+    """Figures read from the notifier when /metrics is scraped."""
+
+    def __init__(self, notifier: Notifier) -> None:
+        self.notifier = notifier
+
+    def collect(self) -> Iterator[Metric]:
+        notifier = self.notifier
+        yield GaugeMetricFamily(
+            "switchboard_waiting_calls", "Calls waiting for a change (wait_seconds) right now.", notifier.waiting()
+        )
+        if isinstance(notifier, PostgresNotifier):
+            yield CounterMetricFamily(
+                "switchboard_listener_connections",
+                "Connections made to listen for other hubs' changes (more than one: it reconnected).",
+                notifier.connections_made,
+            )
+            yield CounterMetricFamily(
+                "switchboard_notifications_heard",
+                "Changes announced by other hub processes that this one heard.",
+                notifier.heard,
+            )

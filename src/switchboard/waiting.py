@@ -10,7 +10,7 @@ from typing import TypeVar
 
 import anyio
 
-from switchboard.errors import InvalidInput
+from switchboard.errors import InvalidInput, Unavailable
 from switchboard.storage.notifier import Notifier
 
 T = TypeVar("T")
@@ -41,13 +41,18 @@ async def wait_until(
     """Run `check` until `found` accepts its result or `wait_seconds` pass; return its last result.
 
     It runs again whenever the team changes, and at least every `notifier.recheck_seconds` in case a
-    notification was lost.
+    notification was lost. A check that finds the database unavailable is tried again the same way, so a
+    waiting call rides out an outage; only when the time is up does the caller hear of it.
     """
     deadline = anyio.current_time() + wait_seconds
     while True:
         subscription = notifier.subscribe(team_id)
-        result = await check()
-        remaining = deadline - anyio.current_time()
-        if found(result) or remaining <= 0:
-            return result
-        await subscription.wait(min(remaining, notifier.recheck_seconds))
+        try:
+            result = await check()
+        except Unavailable:
+            if anyio.current_time() >= deadline:
+                raise
+        else:
+            if found(result) or anyio.current_time() >= deadline:
+                return result
+        await subscription.wait(min(deadline - anyio.current_time(), notifier.recheck_seconds))

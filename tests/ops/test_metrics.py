@@ -9,6 +9,8 @@ import pytest
 from switchboard.api.app import HubApp
 from switchboard.dispatch.models import TurnStatus
 from switchboard.errors import Conflict
+from switchboard.hub import running_hub
+from switchboard.storage.notifier import PostgresNotifier
 from switchboard.tasks.models import TaskDraft, TaskStatus
 from tests.api.mcp_client import call, mcp_client
 from tests.conftest import FakeClock, World, auth
@@ -73,6 +75,40 @@ async def test_a_waiter_woken_by_a_change_is_timed(world: World, http: httpx.Asy
         await hub.tasks.create_task(world.admin, TaskDraft(title="t"), world.team.id)
 
     assert sample(await scrape(http), "switchboard_wake_latency_seconds_count") >= before + 1
+
+
+async def test_calls_waiting_for_a_change_are_counted_while_they_wait(world: World, http: httpx.AsyncClient) -> None:
+    builder = await world.agent("builder")
+    hub = world.hub
+
+    async with anyio.create_task_group() as group:
+        group.start_soon(hub.claims.claim_next, builder.principal, None, 10.0)
+        with anyio.fail_after(5):
+            while hub.notifier.waiting(world.team.id) == 0:
+                await anyio.sleep(0.005)
+        assert sample(await scrape(http), "switchboard_waiting_calls") == 1
+        await hub.tasks.create_task(world.admin, TaskDraft(title="t"), world.team.id)
+
+    assert sample(await scrape(http), "switchboard_waiting_calls") == 0
+
+
+@pytest.mark.postgres
+async def test_notifications_from_another_hub_are_counted(world: World, http: httpx.AsyncClient) -> None:
+    hub = world.hub
+    assert isinstance(hub.notifier, PostgresNotifier)
+    with anyio.fail_after(5):
+        await hub.notifier.listening.wait()
+    before = await scrape(http)
+    assert sample(before, "switchboard_listener_connections_total") >= 1
+
+    async with running_hub(hub.settings) as other:
+        subscription = hub.notifier.subscribe(world.team.id)
+        await other.tasks.create_task(world.admin, TaskDraft(title="t"), world.team.id)
+        with anyio.fail_after(5):
+            assert await subscription.wait(5)
+
+    heard = "switchboard_notifications_heard_total"
+    assert sample(await scrape(http), heard) == sample(before, heard) + 1
 
 
 async def test_tool_calls_and_rest_routes_are_timed_by_name(app: HubApp, world: World, http: httpx.AsyncClient) -> None:

@@ -105,3 +105,59 @@ async def test_the_listener_reconnects_after_its_connection_is_killed_and_catche
     finally:
         await admin.close()
         await other_hub.close()
+
+
+@pytest.mark.postgres
+async def test_the_listener_reconnects_promptly_however_often_its_connection_is_lost(hub: Hub) -> None:
+    notifier = await listening(hub)
+    admin = await asyncpg.connect(f"{PG_SERVER}/postgres", timeout=5)
+    try:
+        for lost in range(1, 7):
+            assert await admin.fetchval("SELECT pg_terminate_backend($1)", notifier.listener_pid)
+            # Each loss follows a connection that was up, so no back-off carries over from the one before.
+            with anyio.fail_after(1):
+                while notifier.connections_made <= lost or not notifier.listening.is_set():
+                    await anyio.sleep(0.005)
+    finally:
+        await admin.close()
+
+
+class _BrokenSender:
+    """A sending connection caught by the server going away in the middle of a NOTIFY."""
+
+    def is_closed(self) -> bool:
+        return False
+
+    async def executemany(self, *_: object) -> None:
+        raise asyncpg.exceptions.InternalClientError("cannot switch to state 12; another operation is in progress")
+
+    async def close(self, timeout: float | None = None) -> None:
+        pass
+
+
+@pytest.mark.postgres
+async def test_a_committed_change_whose_notification_fails_is_still_answered(
+    hub: Hub, world: World, settings: Settings, clock: FakeClock
+) -> None:
+    builder = await world.agent("builder")
+    notifier = await listening(hub)
+    notifier._sender = _BrokenSender()  # type: ignore[assignment]
+
+    task = await hub.tasks.create_task(world.admin, TaskDraft(title="Committed"), world.team.id)
+
+    assert (await hub.tasks.get_task(world.admin, task.id)).task.title == "Committed"
+    await hub.claims.claim_task(builder.principal, task.id)
+    # The next change reaches another hub, on a new connection.
+    other_hub = Hub(settings, clock)
+    try:
+        await other_hub.notifier.start()
+        await listening(other_hub)
+        with anyio.fail_after(3):
+            async with anyio.create_task_group() as tg:
+                claimed = start(tg, lambda: other_hub.claims.claim_next(builder.principal, wait_seconds=60))
+                await until_waiting(other_hub.notifier, world.team.id)
+                announced = await hub.tasks.create_task(world.admin, TaskDraft(title="Announced"), world.team.id)
+                got = await claimed.result()
+    finally:
+        await other_hub.close()
+    assert got is not None and got.id == announced.id

@@ -4,11 +4,13 @@ import anyio
 import pytest
 import sqlalchemy as sa
 
+from switchboard.errors import Unavailable
 from switchboard.hub import Hub
 from switchboard.storage import schema as s
 from switchboard.storage.notifier import LocalNotifier
 from switchboard.tasks.models import TaskDraft
 from switchboard.tasks.records import append_events
+from switchboard.waiting import wait_until
 from tests.conftest import World
 from tests.wake.helpers import start, until_waiting
 
@@ -51,6 +53,37 @@ async def test_a_wake_of_no_team_leaves_a_watch_waiting_for_its_timeout() -> Non
         assert await watch.changes(30) == {3}
         notifier.wake_local([])
         assert await watch.changes(0.01) is None  # the timeout: every team is looked at
+
+
+async def test_a_waiting_check_that_finds_the_database_away_tries_again_at_the_next_change() -> None:
+    notifier = LocalNotifier()
+    answers: list[str | Unavailable] = [Unavailable("database unavailable: restarting"), "", "the task"]
+    looked_again = anyio.Event()
+
+    async def check() -> str:
+        answer = answers.pop(0)
+        if isinstance(answer, Unavailable):
+            raise answer
+        looked_again.set()
+        return answer
+
+    with anyio.fail_after(2):  # well below the 5 s periodic re-check
+        async with anyio.create_task_group() as tg:
+            got = start(tg, lambda: wait_until(notifier, 7, check, 60))
+            await until_waiting(notifier, 7)
+            await notifier.publish([7])  # the listener back: every waiter looks again, and finds nothing yet
+            await looked_again.wait()
+            await until_waiting(notifier, 7)
+            await notifier.publish([7])
+            assert await got.result() == "the task"
+
+
+async def test_a_waiting_check_that_still_finds_the_database_away_at_its_deadline_raises() -> None:
+    async def check() -> str:
+        raise Unavailable("database unavailable: connection refused")
+
+    with anyio.fail_after(2), pytest.raises(Unavailable):
+        await wait_until(LocalNotifier(), 7, check, 0.05)
 
 
 async def test_a_committed_event_wakes_the_team_after_the_commit(hub: Hub, world: World) -> None:

@@ -21,7 +21,7 @@ from switchboard.api.observing import MCP_PATHS, RequestObserver
 from switchboard.api.rest import router
 from switchboard.dashboard.pages import install_dashboard
 from switchboard.dispatch.dispatcher import Dispatcher
-from switchboard.errors import SwitchboardError
+from switchboard.errors import SwitchboardError, Unavailable
 from switchboard.health import readiness
 from switchboard.hub import Hub
 from switchboard.limits import REQUEST_BODY_MAX_BYTES
@@ -103,14 +103,18 @@ class McpGateway:
             await self.rest(scope, receive, send)
             return
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+        # The request's own state (RequestObserver gives each one a copy), so the access log sees the caller.
+        state = scope.setdefault("state", {})
         try:
-            principal = await authenticate(self.hub, headers)
+            state[PRINCIPAL_STATE] = await authenticate(self.hub, headers)
+        except Unavailable as exc:
+            # The key cannot be checked while the database is down. An MCP client takes an HTTP error for a broken
+            # transport, so the call goes on and each tool answers with this error as its result (tools/list,
+            # the same for every caller, still answers).
+            state[PRINCIPAL_STATE] = exc
         except SwitchboardError as exc:
             await error_response(exc)(scope, receive, send)
             return
-        # The request's own state (RequestObserver gives each one a copy), so the access log sees the caller.
-        state = scope.setdefault("state", {})
-        state[PRINCIPAL_STATE] = principal
         await self.mcp({**scope, "path": "/mcp", "raw_path": b"/mcp", "state": state}, receive, send)
 
 

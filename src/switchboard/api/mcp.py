@@ -18,7 +18,7 @@ from starlette.types import ASGIApp
 
 from switchboard import __version__
 from switchboard.api.auth import PRINCIPAL_STATE
-from switchboard.errors import SwitchboardError, Unauthorized
+from switchboard.errors import SwitchboardError, Unauthorized, Unavailable
 from switchboard.hub import Hub
 from switchboard.teams.models import Principal
 
@@ -77,6 +77,8 @@ def principal_of(ctx: Context) -> Principal:
     principal = getattr(getattr(request, "state", None), PRINCIPAL_STATE, None) if request is not None else None
     if principal is None:
         principal = getattr(ctx.mcp_server, "stdio_principal", None)
+    if isinstance(principal, Unavailable):
+        raise principal
     if not isinstance(principal, Principal):
         raise Unauthorized()
     return principal

@@ -25,6 +25,11 @@ SelectT = TypeVar("SelectT", bound=sa.Select[Any])
 BUSY_FIRST_SECONDS = 0.001
 BUSY_MAX_SECONDS = 0.05
 BUSY_LIMIT_SECONDS = 10.0
+# SQLSTATEs of a server that is going away or not taking connections: connection exceptions (08), shutdowns and
+# "the database system is starting up / shutting down" (57P), too many connections (53300). asyncpg raises them as
+# its own errors, which SQLAlchemy wraps as a bare DBAPIError rather than an OperationalError.
+UNAVAILABLE_SQLSTATES = ("08", "57P", "53300")
+
 # Where a write transaction collects the teams it changed, announced to waiters once it commits.
 CHANGED_TEAMS = "switchboard_changed_teams"
 
@@ -61,7 +66,9 @@ class Database:
         try:
             async with self.engine.connect() as conn:
                 yield conn
-        except (sa.exc.OperationalError, sa.exc.InterfaceError, OSError) as exc:
+        except (sa.exc.DBAPIError, OSError) as exc:
+            if not is_unreachable(exc):
+                raise
             raise self._unavailable(exc) from exc
 
     @asynccontextmanager
@@ -92,7 +99,9 @@ class Database:
                             await conn.commit()
                         finally:
                             await conn.close()
-        except (sa.exc.OperationalError, sa.exc.InterfaceError, OSError) as exc:
+        except (sa.exc.DBAPIError, OSError) as exc:
+            if not is_unreachable(exc):
+                raise
             raise self._unavailable(exc) from exc
         if changed:
             await self.notifier.publish(changed)
@@ -159,6 +168,14 @@ class Database:
         await self.engine.dispose()
 
 
+def is_unreachable(exc: sa.exc.DBAPIError | OSError) -> bool:
+    """Whether the error means the database could not be reached (or went away), not that the call was wrong."""
+    if isinstance(exc, (OSError, sa.exc.OperationalError, sa.exc.InterfaceError)) or exc.connection_invalidated:
+        return True
+    sqlstate = getattr(exc.orig, "sqlstate", None)
+    return isinstance(sqlstate, str) and sqlstate.startswith(UNAVAILABLE_SQLSTATES)
+
+
 def mark_team_changed(conn: AsyncConnection, team_id: int) -> None:
     """Wake the team's waiters once this write transaction commits (no-op outside `Database.write`)."""
     changed = conn.info.get(CHANGED_TEAMS)
@@ -168,12 +185,14 @@ def mark_team_changed(conn: AsyncConnection, team_id: int) -> None:
 
 @contextmanager
 def _collecting(conn: AsyncConnection, changed: set[int]) -> Iterator[None]:
-    # `info` belongs to the pooled DBAPI connection and outlives this checkout, so the set is removed again.
-    conn.info[CHANGED_TEAMS] = changed
+    # `info` belongs to the pooled DBAPI connection and outlives this checkout, so the set is removed again. It is
+    # taken once: after the connection is lost, reaching it again would raise over the error that lost it.
+    info = conn.info
+    info[CHANGED_TEAMS] = changed
     try:
         yield
     finally:
-        conn.info.pop(CHANGED_TEAMS, None)
+        info.pop(CHANGED_TEAMS, None)
 
 
 def dialect_insert(conn: AsyncConnection, table: sa.Table) -> Any:

@@ -24,7 +24,9 @@ log = logging.getLogger("switchboard.notifier")
 CHANNEL = "switchboard"
 RECHECK_SECONDS = 5.0
 WATCH_SECONDS = 0.1
-RECONNECT_MAX_SECONDS = 10.0
+RECONNECT_MIN_SECONDS = 0.1
+# Until the listener is back, /readyz reports the hub not ready; a refused connection every 2 s costs nothing.
+RECONNECT_MAX_SECONDS = 2.0
 PING_SECONDS = 5.0
 # Told, each time a waiter runs again after a wake-up, how long after the change's announcement that was.
 WakeListener = Callable[[float], None]
@@ -131,8 +133,10 @@ class Notifier:
         """Take this before checking the database; then `wait` for a change the check could not see."""
         return Subscription(self._teams.setdefault(team_id, _TeamSignal()), self.on_wake)
 
-    def waiting(self, team_id: int) -> int:
-        """How many calls are waiting on the team right now."""
+    def waiting(self, team_id: int | None = None) -> int:
+        """How many calls are waiting on the team (None: on any team) right now."""
+        if team_id is None:
+            return sum(signal.waiting for signal in self._teams.values())
         signal = self._teams.get(team_id)
         return signal.waiting if signal is not None else 0
 
@@ -224,6 +228,8 @@ class PostgresNotifier(Notifier):
         self.listening = asyncio.Event()
         self.connections_made = 0
         self.listener_pid: int | None = None
+        # Notifications of other hubs' changes heard on the listening connection.
+        self.heard = 0
 
     async def publish(self, team_ids: Iterable[int]) -> None:
         """Wake this hub's waiters now; other hubs hear it from the sender, which sends what gathered while it
@@ -255,8 +261,11 @@ class PostgresNotifier(Notifier):
                 await self._sender.executemany(
                     "SELECT pg_notify($1, $2)", [(CHANNEL, f"{team_id}:{self.hub_id}") for team_id in teams]
                 )
-            except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, TimeoutError) as exc:
-                # Other hubs' waiters re-check on their own within `recheck_seconds`.
+            except Exception as exc:
+                # The change is committed and must be answered as such, whatever the connection did: asyncpg
+                # raises more than its PostgresError and InterfaceError when the server goes away mid-call (an
+                # InternalClientError, "another operation is in progress"). Other hubs' waiters re-check on
+                # their own within `recheck_seconds`.
                 log.warning("could not notify other hubs: %s", exc)
                 await self._drop_sender()
 
@@ -291,12 +300,14 @@ class PostgresNotifier(Notifier):
                 await sender.close(timeout=2)
 
     async def _listen_forever(self) -> None:
-        delay = 0.1
+        delay = RECONNECT_MIN_SECONDS
         while True:
             try:
                 await self._listen_once()
-                delay = 0.1
             except Exception as exc:  # the listener must outlive any failure
+                # Back off only while connecting fails: a connection that was up starts again from the minimum.
+                if self.listening.is_set():
+                    delay = RECONNECT_MIN_SECONDS
                 log.warning("notification listener lost its connection (%s); reconnecting in %.1fs", exc, delay)
             self.listening.clear()
             await asyncio.sleep(delay)
@@ -328,4 +339,5 @@ class PostgresNotifier(Notifier):
         team, _, origin = payload.partition(":")
         if origin == self.hub_id or not team.isdigit():
             return
+        self.heard += 1
         self.wake_local([int(team)])
