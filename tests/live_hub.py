@@ -48,7 +48,7 @@ def live_hub_for(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPa
 
 @contextmanager
 def serving(workdir: Path, database: str | None, backend: str, extra: list[str] | None = None) -> Iterator[LiveHub]:
-    port = _free_port()
+    port = free_port()
     data_dir = workdir / "data"
     command = [sys.executable, "-m", "switchboard", "serve", "--port", str(port), "--data-dir", str(data_dir)]
     command += extra or []
@@ -60,7 +60,7 @@ def serving(workdir: Path, database: str | None, backend: str, extra: list[str] 
         process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env)
     try:
         url = f"http://127.0.0.1:{port}"
-        _wait_until_ready(process, url, log_path)
+        wait_until_ready(process, url, log_path)
         yield LiveHub(url, data_dir, database, backend)
     finally:
         process.terminate()
@@ -71,7 +71,7 @@ def serving(workdir: Path, database: str | None, backend: str, extra: list[str] 
             process.wait()
 
 
-def _wait_until_ready(process: subprocess.Popen[bytes], url: str, log_path: Path) -> None:
+def wait_until_ready(process: subprocess.Popen[bytes], url: str, log_path: Path) -> None:
     deadline = time.monotonic() + READY_TIMEOUT_SECONDS
     while time.monotonic() < deadline:
         try:
@@ -87,7 +87,7 @@ def _wait_until_ready(process: subprocess.Popen[bytes], url: str, log_path: Path
     pytest.fail(f"the hub was not ready within {READY_TIMEOUT_SECONDS}s:\n{log_path.read_text()}")
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port: int = sock.getsockname()[1]
