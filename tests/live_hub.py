@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 import httpx
 import pytest
@@ -19,6 +20,12 @@ BACKEND_PARAMS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)
 READY_TIMEOUT_SECONDS = 30
 # Between health checks the loop waits on the process itself, so a hub that dies is noticed at once.
 POLL_SECONDS = 0.05
+
+
+class Exitable(Protocol):
+    """A hub's process as `wait_until_ready` watches it: `wait` raises TimeoutExpired while it runs."""
+
+    def wait(self, timeout: float | None = None) -> int | None: ...
 
 
 @dataclass(frozen=True)
@@ -71,7 +78,7 @@ def serving(workdir: Path, database: str | None, backend: str, extra: list[str] 
             process.wait()
 
 
-def wait_until_ready(process: subprocess.Popen[bytes], url: str, log_path: Path) -> None:
+def wait_until_ready(process: Exitable, url: str, log_path: Path) -> None:
     deadline = time.monotonic() + READY_TIMEOUT_SECONDS
     while time.monotonic() < deadline:
         try:

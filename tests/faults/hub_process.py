@@ -4,36 +4,61 @@ database and port."""
 from __future__ import annotations
 
 import os
+import random
+import select
 import signal
+import socket
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tests.live_hub import free_port, wait_until_ready
+from tests.live_hub import wait_until_ready
 
-STANDBY = Path(__file__).with_name("standby_hub.py")
+FORKER = Path(__file__).with_name("hub_forker.py")
 # The lease sweep's period in these hubs: short, so that a dead client's claim is back soon after its lease ends.
 SWEEP_SECONDS = 0.5
+EXIT_SECONDS = 10
+
+
+class HubProcess:
+    """A hub forked by the forker: not this process's child, so it is watched through a pidfd."""
+
+    def __init__(self, pid: int) -> None:
+        self.pid = pid
+        try:
+            self._pidfd: int | None = os.pidfd_open(pid)
+        except ProcessLookupError:
+            self._pidfd = None  # gone already
+
+    def wait(self, timeout: float | None = None) -> int | None:
+        """Return once the process has ended (its exit code is the forker's to know: None)."""
+        if self._pidfd is not None and not select.select([self._pidfd], [], [], timeout)[0]:
+            raise subprocess.TimeoutExpired(f"hub {self.pid}", timeout or 0)
+        return None
+
+    def send_signal(self, number: signal.Signals) -> None:
+        with suppress(ProcessLookupError):
+            os.kill(self.pid, number)
+
+    def close(self) -> None:
+        if self._pidfd is not None:
+            os.close(self._pidfd)
+            self._pidfd = None
 
 
 @dataclass
 class KillableHub:
-    """One hub serving at a time, and the next one's process already started and waiting (see standby_hub.py)
-    while the test still means to restart it."""
-
     workdir: Path
     database: str | None
-    restarts: int
-    port: int = field(default_factory=free_port)
-    process: subprocess.Popen[bytes] | None = None
-    standby: subprocess.Popen[bytes] | None = None
-    # Seconds from telling a process to serve to its first healthy answer, one per start.
+    port: int = field(default_factory=lambda: port_outside_ephemeral_range())
+    forker: subprocess.Popen[str] | None = None
+    process: HubProcess | None = None
+    # Seconds from forking a hub to its first healthy answer, one per start.
     start_seconds: list[float] = field(default_factory=list)
-    logs: dict[int, Path] = field(default_factory=dict)  # by process id
 
     @property
     def url(self) -> str:
@@ -53,55 +78,73 @@ class KillableHub:
         return self.database or f"sqlite+aiosqlite:///{self.data_dir / 'switchboard.db'}"
 
     def start(self) -> None:
-        """Let the waiting process serve, wait until it answers, and ready the next one if it will be needed."""
+        """Start a hub and wait until it answers; each start logs to its own file."""
         assert self.process is None, "the hub is already running"
-        process = self.standby or self._spawn()
-        self.standby = None
+        forker = self.forker or self._start_forker()
+        log_path = self.workdir / f"hub-{len(self.start_seconds)}.log"
         began = time.monotonic()
-        assert process.stdin is not None
-        process.stdin.write(b"serve\n")
-        process.stdin.close()
-        self.process = process
-        wait_until_ready(process, self.url, self.logs[process.pid])
+        assert forker.stdin is not None and forker.stdout is not None
+        forker.stdin.write(f"{log_path}\n")
+        forker.stdin.flush()
+        answer = forker.stdout.readline()
+        assert answer, f"the forker ended:\n{(self.workdir / 'forker.log').read_text()}"
+        self.process = HubProcess(int(answer))
+        wait_until_ready(self.process, self.url, log_path)
         self.start_seconds.append(time.monotonic() - began)
-        if len(self.start_seconds) <= self.restarts:
-            self.standby = self._spawn()
 
     def kill(self) -> None:
         """SIGKILL: no shutdown, no flush, no goodbye to anyone connected."""
         assert self.process is not None, "the hub is not running"
-        os.kill(self.process.pid, signal.SIGKILL)
-        assert self.process.wait(timeout=10) == -signal.SIGKILL
+        self.process.send_signal(signal.SIGKILL)
+        self.process.wait(timeout=EXIT_SECONDS)
+        self.process.close()
         self.process = None
 
     def stop(self) -> None:
-        for process in (self.process, self.standby):
-            if process is not None:
-                process.terminate()
-                try:
-                    process.wait(timeout=10)
-                except subprocess.TimeoutExpired:
-                    process.kill()
-                    process.wait()
-        self.process = self.standby = None
+        if self.process is not None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=EXIT_SECONDS)
+            except subprocess.TimeoutExpired:
+                self.process.send_signal(signal.SIGKILL)
+            self.process.close()
+            self.process = None
+        if self.forker is not None:
+            self.forker.communicate(timeout=EXIT_SECONDS)
+            self.forker = None
 
-    def _spawn(self) -> subprocess.Popen[bytes]:
-        command = [sys.executable, "-P", str(STANDBY), "serve", "--port", str(self.port)]
+    def _start_forker(self) -> subprocess.Popen[str]:
+        command = [sys.executable, "-P", str(FORKER), "serve", "--port", str(self.port)]
         command += ["--data-dir", str(self.data_dir), "--no-dispatch", "--log-level", "warning"]
         if self.database is not None:
             command += ["--database", self.database]
         env = {k: v for k, v in os.environ.items() if not k.startswith("SWITCHBOARD_")}
         env["SWITCHBOARD_SWEEP_INTERVAL"] = str(SWEEP_SECONDS)
-        log_path = self.workdir / f"hub-{len(self.start_seconds)}.log"
-        with log_path.open("wb") as log:
-            process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=log, stderr=subprocess.STDOUT, env=env)
-        self.logs[process.pid] = log_path
-        return process
+        with (self.workdir / "forker.log").open("w") as log:
+            self.forker = subprocess.Popen(
+                command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log, env=env, text=True
+            )
+        return self.forker
+
+
+def port_outside_ephemeral_range() -> int:
+    """A free port the kernel never picks by itself, so that no outgoing connection can take it in the moment
+    between a kill and the restart."""
+    lowest_ephemeral = int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    for _ in range(100):
+        port = random.randrange(max(1024, lowest_ephemeral - 10_000), lowest_ephemeral)
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+        return port
+    raise RuntimeError("no free port below the ephemeral range")
 
 
 @contextmanager
-def killable_hub(workdir: Path, database: str | None, restarts: int) -> Iterator[KillableHub]:
-    hub = KillableHub(workdir, database, restarts)
+def killable_hub(workdir: Path, database: str | None) -> Iterator[KillableHub]:
+    hub = KillableHub(workdir, database)
     hub.start()
     try:
         yield hub

@@ -23,7 +23,9 @@ class HubDown(Exception):
 class Port(Protocol):
     async def __aenter__(self) -> Port: ...
 
-    async def __aexit__(self, *exc: object) -> None: ...
+    async def __aexit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None: ...
 
     async def create_task(self, fields: dict[str, Any], idempotency_key: str) -> dict[str, Any]: ...
 
@@ -47,7 +49,9 @@ class RestPort:
     async def __aenter__(self) -> RestPort:
         return self
 
-    async def __aexit__(self, *exc: object) -> None:
+    async def __aexit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
         await self.http.aclose()
 
     async def create_task(self, fields: dict[str, Any], idempotency_key: str) -> dict[str, Any]:
@@ -55,11 +59,14 @@ class RestPort:
         return answer(await self._send("POST", f"/teams/{self.team_id}/tasks", json=fields, headers=key), 201)
 
     async def claim_next(self) -> dict[str, Any] | None:
-        return answer(await self._send("POST", f"/teams/{self.team_id}/tasks/claim-next"), 200)["task"]
+        task: dict[str, Any] | None = answer(await self._send("POST", f"/teams/{self.team_id}/tasks/claim-next"))[
+            "task"
+        ]
+        return task
 
     async def complete_task(self, task_id: int, attempt: int, result: str) -> dict[str, Any] | None:
         response = await self._send("POST", f"/tasks/{task_id}/complete", json={"result": result, "attempt": attempt})
-        return None if response.status_code == 409 else answer(response, 200)
+        return None if response.status_code == 409 else answer(response)
 
     async def send_message(self, target: str, text: str, idempotency_key: str) -> dict[str, Any]:
         body = {"target": target, "message": text}
@@ -68,10 +75,13 @@ class RestPort:
 
     async def held_tasks(self, name: str) -> list[dict[str, Any]]:
         params = {"holder": name, "status": "claimed"}
-        return answer(await self._send("GET", f"/teams/{self.team_id}/tasks", params=params), 200)["items"]
+        items: list[dict[str, Any]] = answer(await self._send("GET", f"/teams/{self.team_id}/tasks", params=params))[
+            "items"
+        ]
+        return items
 
     async def get_task(self, task_id: int) -> dict[str, Any]:
-        return answer(await self._send("GET", f"/tasks/{task_id}"), 200)
+        return answer(await self._send("GET", f"/tasks/{task_id}"))
 
     async def _send(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
         try:
@@ -99,7 +109,8 @@ class McpPort:
         return _succeeded(await self._call("create_task", {**fields, "idempotency_key": idempotency_key}))
 
     async def claim_next(self) -> dict[str, Any] | None:
-        return _succeeded(await self._call("claim_next", {}))["task"]
+        task: dict[str, Any] | None = _succeeded(await self._call("claim_next", {}))["task"]
+        return task
 
     async def complete_task(self, task_id: int, attempt: int, result: str) -> dict[str, Any] | None:
         answered = await self._call("complete_task", {"task_id": task_id, "attempt": attempt, "result": result})
@@ -112,7 +123,10 @@ class McpPort:
         return _succeeded(await self._call("send_message", arguments))
 
     async def held_tasks(self, name: str) -> list[dict[str, Any]]:
-        return _succeeded(await self._call("get_tasks", {"holder": name, "status": "claimed"}))["items"]
+        items: list[dict[str, Any]] = _succeeded(await self._call("get_tasks", {"holder": name, "status": "claimed"}))[
+            "items"
+        ]
+        return items
 
     async def get_task(self, task_id: int) -> dict[str, Any]:
         return _succeeded(await self._call("get_task", {"task_id": task_id}))
@@ -126,12 +140,14 @@ class McpPort:
                 raise
             raise HubDown(repr(exc)) from exc
         assert result.structured_content is not None, result
-        return result.structured_content
+        content: dict[str, Any] = result.structured_content
+        return content
 
 
-def answer(response: httpx.Response, status: int) -> Any:
+def answer(response: httpx.Response, status: int = 200) -> dict[str, Any]:
     assert response.status_code == status, f"{response.request.method} {response.request.url}: {response.text}"
-    return response.json()
+    body: dict[str, Any] = response.json()
+    return body
 
 
 def _succeeded(answered: dict[str, Any]) -> dict[str, Any]:

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import anyio
-import asyncpg
+import asyncpg  # type: ignore[import-untyped]
 import pytest
 
 from tests.conftest import PG_SERVER
@@ -25,7 +25,7 @@ from tests.live_hub import BACKEND_PARAMS
 
 AGENTS = 20
 KILLS = 5
-# A safety net well above the usual run (see the report in the module's docstring), not a target.
+# A safety net far above the usual run (15-45 s on a loaded 2-core machine), not a target.
 TEST_SECONDS = 150
 
 
@@ -54,7 +54,7 @@ def database(request: pytest.FixtureRequest) -> Iterator[str | None]:
 async def test_a_hub_killed_under_load_keeps_what_it_acknowledged_and_returns_the_dead_agents_claims(
     database: str | None, tmp_path: Path
 ) -> None:
-    with anyio.fail_after(TEST_SECONDS), killable_hub(tmp_path, database, restarts=1) as hub:
+    with anyio.fail_after(TEST_SECONDS), killable_hub(tmp_path, database) as hub:
         async with under_load(hub, AGENTS) as (load, team_id):
             await load.until_acknowledged(100)
             await kill_restart_and_check(load, team_id)
@@ -64,13 +64,14 @@ async def test_a_hub_killed_under_load_keeps_what_it_acknowledged_and_returns_th
 
     assert_acknowledged_writes_kept(snap, load.ledgers)
     assert_left_claims_came_back(snap, load.ledgers)
-    assert_each_agent_lost_at_most_one_answer_per_kill(load)
+    assert_each_kill_cut_off_requests_at_most_one_per_agent(load)
+    assert snap.returned_at, "no claim was left behind to come back"
 
 
 async def test_five_kills_in_a_row_under_load_keep_what_the_hub_acknowledged(
     database: str | None, tmp_path: Path
 ) -> None:
-    with anyio.fail_after(TEST_SECONDS), killable_hub(tmp_path, database, restarts=KILLS) as hub:
+    with anyio.fail_after(TEST_SECONDS), killable_hub(tmp_path, database) as hub:
         async with under_load(hub, AGENTS) as (load, team_id):
             for _ in range(KILLS):
                 await load.until_acknowledged(40)
@@ -81,7 +82,8 @@ async def test_five_kills_in_a_row_under_load_keep_what_the_hub_acknowledged(
 
     assert_acknowledged_writes_kept(snap, load.ledgers)
     assert_left_claims_came_back(snap, load.ledgers)
-    assert_each_agent_lost_at_most_one_answer_per_kill(load)
+    assert_each_kill_cut_off_requests_at_most_one_per_agent(load)
+    assert snap.returned_at, "no claim was left behind to come back"
 
 
 async def kill_restart_and_check(load: Load, team_id: int) -> None:
@@ -91,8 +93,9 @@ async def kill_restart_and_check(load: Load, team_id: int) -> None:
     assert_acknowledged_writes_kept(snap, load.ledgers)
 
 
-def assert_each_agent_lost_at_most_one_answer_per_kill(load: Load) -> None:
+def assert_each_kill_cut_off_requests_at_most_one_per_agent(load: Load) -> None:
+    assert all(load.cut_off[kill] for kill in range(1, load.kills + 1)), (
+        f"a kill with no request under way: {load.cut_off}"
+    )
     lost = {ledger.name: ledger.lost_answers for ledger in load.ledgers}
     assert all(n <= load.kills for n in lost.values()), lost
-    # The kills came under load: some requests were cut off each time.
-    assert sum(lost.values()) >= load.kills, lost

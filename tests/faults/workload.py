@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import math
+from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -56,6 +57,10 @@ class Load:
         self.ledgers: list[Ledger] = []
         self.acknowledged = 0
         self.kills = 0
+        # Requests that got no answer, by the kill that cut them off (1 for the first).
+        self.cut_off: Counter[int] = Counter()
+        # Forgetful agents holding an acknowledged claim: a kill now leaves their claim behind.
+        self.forgetful_holders: set[str] = set()
         self.stopping = False
         self._up = asyncio.Event()
         self._up.set()
@@ -64,11 +69,11 @@ class Load:
 
     def count_acknowledged(self) -> None:
         self.acknowledged += 1
-        if self.acknowledged >= self._target:
+        if self.acknowledged >= self._target and self.forgetful_holders:
             self._reached.set()
 
     async def until_acknowledged(self, more: int) -> None:
-        """Wait until the agents have had `more` writes acknowledged."""
+        """Wait until the agents have had `more` writes acknowledged and a forgetful one holds a claim."""
         self._target = self.acknowledged + more
         self._reached = asyncio.Event()
         await self._reached.wait()
@@ -105,7 +110,19 @@ class Agent:
         self.port = port
         self.ledger = ledger
         self.durable = durable
-        self.holding: Claim | None = None
+        self._holding: Claim | None = None
+
+    @property
+    def holding(self) -> Claim | None:
+        return self._holding
+
+    @holding.setter
+    def holding(self, claim: Claim | None) -> None:
+        self._holding = claim
+        if not self.durable and claim is not None:
+            self.load.forgetful_holders.add(self.ledger.name)
+        else:
+            self.load.forgetful_holders.discard(self.ledger.name)
 
     async def work(self) -> None:
         turn = 0
@@ -210,6 +227,7 @@ class Agent:
         except HubDown as exc:
             assert not self.load.is_up, f"{self.ledger.name} got no answer from a hub that was not killed: {exc!r}"
             self.ledger.lost_answers += 1
+            self.load.cut_off[self.load.kills] += 1
             raise
 
 
