@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import math
+import time
 from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -111,6 +112,9 @@ class Agent:
         self.ledger = ledger
         self.durable = durable
         self._holding: Claim | None = None
+        # When the claim_next behind the claim held was sent: its lease cannot have run out sooner than LEASE_SECONDS
+        # after that.
+        self._claim_asked_at = 0.0
 
     @property
     def holding(self) -> Claim | None:
@@ -154,6 +158,7 @@ class Agent:
         self.load.count_acknowledged()
 
     async def claim_next(self) -> Claim | None:
+        self._claim_asked_at = time.monotonic()
         try:
             task = await self.answered(self.port.claim_next)
         except HubDown:
@@ -195,6 +200,8 @@ class Agent:
             # hub was down; the final checks hold the hub to a `lease_expired` event for the second.
             task = await self.until_answered(lambda: self.port.get_task(task_id))
             if (task["status"], task["result"]) != ("done", result):
+                held = time.monotonic() - self._claim_asked_at
+                assert held >= LEASE_SECONDS, f"completion of {claim} refused {held:.1f}s after the claim: {task}"
                 self.ledger.abandoned.add(claim)
                 return
         self.ledger.completed[task_id] = result
