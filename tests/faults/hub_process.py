@@ -35,7 +35,7 @@ class HubProcess:
             self._pidfd = None  # gone already
 
     def wait(self, timeout: float | None = None) -> int | None:
-        """Return once the process has ended (its exit code is the forker's to know: None)."""
+        """Return once the process has ended; None, since the kernel reaps it and nobody learns its exit code."""
         if self._pidfd is not None and not select.select([self._pidfd], [], [], timeout)[0]:
             raise subprocess.TimeoutExpired(f"hub {self.pid}", timeout or 0)
         return None
@@ -52,6 +52,8 @@ class HubProcess:
 
 @dataclass
 class KillableHub:
+    """One hub at a time on the same data directory, database and port, forked by a forker started with the first."""
+
     workdir: Path
     database: str | None
     port: int = field(default_factory=lambda: port_outside_ephemeral_range())
