@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 import httpx
 import pytest
@@ -19,6 +20,12 @@ BACKEND_PARAMS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)
 READY_TIMEOUT_SECONDS = 30
 # Between health checks the loop waits on the process itself, so a hub that dies is noticed at once.
 POLL_SECONDS = 0.05
+
+
+class Exitable(Protocol):
+    """A hub's process as `wait_until_ready` watches it: `wait` raises TimeoutExpired while it runs."""
+
+    def wait(self, timeout: float | None = None) -> int | None: ...
 
 
 @dataclass(frozen=True)
@@ -48,7 +55,7 @@ def live_hub_for(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPa
 
 @contextmanager
 def serving(workdir: Path, database: str | None, backend: str, extra: list[str] | None = None) -> Iterator[LiveHub]:
-    port = _free_port()
+    port = free_port()
     data_dir = workdir / "data"
     command = [sys.executable, "-m", "switchboard", "serve", "--port", str(port), "--data-dir", str(data_dir)]
     command += extra or []
@@ -60,7 +67,7 @@ def serving(workdir: Path, database: str | None, backend: str, extra: list[str] 
         process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env)
     try:
         url = f"http://127.0.0.1:{port}"
-        _wait_until_ready(process, url, log_path)
+        wait_until_ready(process, url, log_path)
         yield LiveHub(url, data_dir, database, backend)
     finally:
         process.terminate()
@@ -71,7 +78,7 @@ def serving(workdir: Path, database: str | None, backend: str, extra: list[str] 
             process.wait()
 
 
-def _wait_until_ready(process: subprocess.Popen[bytes], url: str, log_path: Path) -> None:
+def wait_until_ready(process: Exitable, url: str, log_path: Path) -> None:
     deadline = time.monotonic() + READY_TIMEOUT_SECONDS
     while time.monotonic() < deadline:
         try:
@@ -87,7 +94,7 @@ def _wait_until_ready(process: subprocess.Popen[bytes], url: str, log_path: Path
     pytest.fail(f"the hub was not ready within {READY_TIMEOUT_SECONDS}s:\n{log_path.read_text()}")
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port: int = sock.getsockname()[1]
