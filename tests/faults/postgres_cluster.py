@@ -18,7 +18,7 @@ import asyncpg  # type: ignore[import-untyped]
 import pytest
 
 from tests.conftest import IN_CI
-from tests.live_hub import _free_port
+from tests.live_hub import free_port
 
 NAME_PREFIX = "switchboard_fault_"
 VERSIONS = Path("/usr/lib/postgresql")
@@ -67,7 +67,7 @@ def private_cluster() -> Iterator[PrivateCluster]:
     """Body of a fixture: a new cluster, started, with trust authentication; dropped at the end."""
     version = _server_version()
     _drop_orphans(version)
-    cluster = PrivateCluster(version, f"{NAME_PREFIX}{os.getpid()}_{secrets.token_hex(3)}", _free_port())
+    cluster = PrivateCluster(version, f"{NAME_PREFIX}{os.getpid()}_{secrets.token_hex(3)}", free_port())
     try:
         options = ["-p", str(cluster.port), "--start-conf", "manual", "-o", "fsync=off", "-o", "shared_buffers=16MB"]
         # Trust for local and TCP connections, as on the shared test server.
