@@ -69,6 +69,14 @@ async def test_an_idempotency_key_reused_with_another_body_is_a_conflict(world: 
         await hub.tasks.create_task(world.admin, TaskDraft(title="twice"), world.team.id, idempotency_key="k2")
 
 
+async def test_another_agent_reusing_an_idempotency_key_is_refused_not_given_the_first_task(world: World) -> None:
+    hub = world.hub
+    alice, bob = await world.agent("alice"), await world.agent("bob")
+    await hub.tasks.create_task(alice.principal, TaskDraft(title="same"), idempotency_key="shared")
+    with pytest.raises(Conflict, match="different request"):
+        await hub.tasks.create_task(bob.principal, TaskDraft(title="same"), idempotency_key="shared")
+
+
 async def test_blocked_reasons_in_a_batch_name_task_ids_not_refs(world: World) -> None:
     drafts = [TaskDraft(title="a", ref="first"), TaskDraft(title="b", depends_on=["first"])]
     first, second = await world.hub.tasks.create_tasks_batch(world.admin, drafts, world.team.id)

@@ -107,7 +107,8 @@ class TaskService:
                 f"a batch holds at most {BATCH_MAX_TASKS} tasks; got {len(drafts)}", limit=BATCH_MAX_TASKS
             )
         team = await self.teams.default_team(principal, team_id)
-        fingerprint = idempotency.request_hash([d.model_dump(mode="json") for d in drafts])
+        # The caller is part of the request: another agent reusing a key is refused, not answered with this one's.
+        fingerprint = idempotency.request_hash([principal.actor, [d.model_dump(mode="json") for d in drafts]])
         async with self.db.write() as conn:
             if idempotency_key is not None:
                 earlier = await idempotency.reserve(conn, team.id, scope, idempotency_key, fingerprint, self.clock())
