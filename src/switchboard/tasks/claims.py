@@ -49,6 +49,7 @@ class ClaimService:
         # Many agents asking at once are answered together, in one transaction per batch.
         self._next_claims: Batcher[Agent, Task | None] = Batcher(self._claim_next_batch)
         self._completions: Batcher[_Completion, tuple[Task, bool]] = Batcher(self._complete_batch)
+        self._teams_with_work: set[int] = set()
 
     async def claim_task(self, principal: Principal, task_id: int) -> Task:
         """Claim a named task. Of many claimers exactly one wins; claiming a task you hold returns it."""
@@ -115,19 +116,24 @@ class ClaimService:
         for index, agent in enumerate(agents):
             by_team.setdefault(agent.team_id, []).append(index)
         # Looking first without the write transaction keeps empty polls (and waiters' re-checks) off the
-        # writer's path.
-        async with self.db.read() as conn:
-            teams = [
-                team_id
-                for team_id, members in by_team.items()
-                if (await conn.execute(ANY_READY, _bound(team_id, [agents[i] for i in members]))).first()
-            ]
+        # writer's path. A team whose last batch found work is likely to have more: no need to look first.
+        teams = [team_id for team_id in by_team if team_id in self._teams_with_work]
+        if len(teams) < len(by_team):
+            async with self.db.read() as conn:
+                for team_id, members in by_team.items():
+                    bound = _bound(team_id, [agents[i] for i in members])
+                    if team_id not in teams and (await conn.execute(ANY_READY, bound)).first():
+                        teams.append(team_id)
         outcomes: list[int | Exception | None] = [None] * len(agents)
         if not teams:
             return [None] * len(agents)
         async with self.db.write() as conn:
             for team_id in teams:
-                await self._claim_in_team(conn, team_id, [(i, agents[i]) for i in by_team[team_id]], now, outcomes)
+                callers = [(i, agents[i]) for i in by_team[team_id]]
+                if await self._claim_in_team(conn, team_id, callers, now, outcomes):
+                    self._teams_with_work.add(team_id)
+                else:
+                    self._teams_with_work.discard(team_id)
             taken = [o for o in outcomes if isinstance(o, int)]
             tasks = {t.id: t for t in await records.fetch_tasks(conn, T.c.id.in_(taken))} if taken else {}
         for listener in self.on_batch_claimed:
@@ -144,12 +150,13 @@ class ClaimService:
         members: list[tuple[int, Agent]],
         now: datetime,
         outcomes: list[int | Exception | None],
-    ) -> None:
-        """Take tasks of one team for its callers in this batch; each outcome is a task id, None or a refusal."""
+    ) -> bool:
+        """Take tasks of one team for its callers in this batch; each outcome is a task id, None or a refusal.
+        Whether there was a task for every caller (so more may be waiting)."""
         wanted = {**_bound(team_id, [agent for _, agent in members]), "wanted": len(members)}
         fetched = (await conn.execute(self.db.lock_rows(BEST_READY, skip_locked=True), wanted)).all()
         if not fetched:
-            return
+            return False
         free = list(fetched)
         taken: set[int] = set()
         allowance = await claim_allowance(conn, team_id, now, self.db.lock_rows)
@@ -190,6 +197,7 @@ class ClaimService:
                 updates,
             )
             await records.insert_events(conn, events)
+        return len(fetched) == len(members)
 
     async def claimed(self, task: Task) -> Task:
         return (await notify(self.on_claimed, [task]))[0]
