@@ -14,12 +14,14 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.pool import ConnectionPoolEntry
 
-from switchboard.errors import Unavailable
+from switchboard.errors import InvalidInput, Unavailable
 from switchboard.storage import schema
 from switchboard.storage.notifier import LocalNotifier, Notifier, PostgresNotifier
 
 SelectT = TypeVar("SelectT", bound=sa.Select[Any])
 
+# PostgreSQL cannot hold the NUL character in text (22021) or in JSON (22P05); SQLite can.
+NUL_REFUSED = frozenset({"22021", "22P05"})
 # Where a write transaction collects the teams it changed, announced to waiters once it commits.
 CHANGED_TEAMS = "switchboard_changed_teams"
 
@@ -50,11 +52,9 @@ class Database:
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncConnection]:
         """A connection for reading; each statement sees committed data."""
-        try:
+        with self._translated_errors():
             async with self.engine.connect() as conn:
                 yield conn
-        except (sa.exc.OperationalError, sa.exc.InterfaceError, OSError) as exc:
-            raise self._unavailable(exc) from exc
 
     @asynccontextmanager
     async def write(self) -> AsyncIterator[AsyncConnection]:
@@ -63,7 +63,7 @@ class Database:
         Teams marked changed in it (`mark_team_changed`) are announced to waiters after the commit.
         """
         changed: set[int] = set()
-        try:
+        with self._translated_errors():
             if self._write_lock is None:
                 async with self.engine.begin() as conn:
                     with _collecting(conn, changed):
@@ -74,10 +74,20 @@ class Database:
                     async with conn.begin():
                         with _collecting(conn, changed):
                             yield conn
-        except (sa.exc.OperationalError, sa.exc.InterfaceError, OSError) as exc:
-            raise self._unavailable(exc) from exc
         if changed:
             await self.notifier.publish(changed)
+
+    @contextmanager
+    def _translated_errors(self) -> Iterator[None]:
+        """An unreachable database answers as unavailable, and text it cannot store as bad input."""
+        try:
+            yield
+        except (sa.exc.OperationalError, sa.exc.InterfaceError, OSError) as exc:
+            raise self._unavailable(exc) from exc
+        except sa.exc.DBAPIError as exc:
+            if getattr(exc.orig, "sqlstate", None) in NUL_REFUSED:
+                raise InvalidInput("text may not contain the NUL character (\\u0000)") from exc
+            raise
 
     def _unavailable(self, exc: BaseException) -> Unavailable:
         for listener in self.on_unavailable:
