@@ -39,8 +39,8 @@ __all__ = ["portal_hub"]
 EXAMPLES = {"sqlite": 12, "postgres": 8}
 # A wait the generator draws (up to 300 s, or an hour for /tasks/wait) would only burn the time budget: waiting is
 # tested on its own. Values out of range are sent as drawn, so that their refusal is still checked.
-WAIT_PARAMS = ("wait_seconds", "timeout_seconds")
-LONGEST_WAIT = 0.05
+LONGEST_WAITS = {"wait_seconds": 300, "timeout_seconds": 3600}
+SHORT_WAIT = 0.05
 # The live stream never ends; its opening (the key, the team, Last-Event-ID) is checked by the stream's own tests.
 SKIPPED = {("GET", "/api/v1/teams/{team_id}/events/stream")}
 
@@ -146,10 +146,10 @@ def aim(case: Case, targets: Targets, known: bool) -> None:
     for container in (case.query, case.body):
         if not isinstance(container, dict):
             continue
-        for name in WAIT_PARAMS:
+        for name, longest in LONGEST_WAITS.items():
             value = container.get(name)
-            if isinstance(value, int | float) and not isinstance(value, bool) and LONGEST_WAIT < value <= 3600:
-                container[name] = LONGEST_WAIT
+            if isinstance(value, int | float) and not isinstance(value, bool) and SHORT_WAIT < value <= longest:
+                container[name] = SHORT_WAIT
 
 
 def fuzz(fuzzing: Fuzzing, operation: APIOperation, examples: int) -> None:
