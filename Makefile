@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 PYTEST_WORKERS ?= 2
 
-.PHONY: install run test chromium lint format bench screenshots clean
+.PHONY: install run test chromium lint format bench soak screenshots clean
 
 $(INSTALLED): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -43,6 +43,15 @@ screenshots: install chromium
 
 bench: install chromium
 	$(BIN)/python -m bench
+
+# Simulated agents over MCP against a hub process, reading /metrics as they go: `make soak SOAK_MINUTES=10
+# SOAK_AGENTS=200 SOAK_BACKEND=postgres`. Exits non-zero when the run counted any error.
+SOAK_MINUTES ?= 10
+SOAK_AGENTS ?= 200
+SOAK_BACKEND ?= sqlite
+
+soak: install
+	$(BIN)/python -m bench.soak --minutes $(SOAK_MINUTES) --agents $(SOAK_AGENTS) --backend $(SOAK_BACKEND)
 
 clean:
 	rm -rf $(VENV) .data

@@ -21,12 +21,12 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TypeVar
 
-import asyncpg
 import httpx
 import httpx2
 from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
 
+from bench._databases import create_postgres_database, drop_postgres_database
 from bench._hub_process import free_port, wait_ready
 from bench.dashboard import board_first_paint
 from bench.wake import memory_of_waiters, wake_latency
@@ -37,7 +37,6 @@ from switchboard.storage import schema
 from switchboard.tasks.models import TaskDraft
 from switchboard.teams.models import Principal, Team
 
-PG_SERVER = os.environ.get("SWITCHBOARD_BENCH_POSTGRES", "postgresql://postgres@127.0.0.1:5432")
 INBOX_PAGE = 50  # get_messages' default limit
 T = TypeVar("T")
 
@@ -190,24 +189,6 @@ async def mcp_claim_next_latency(url: str, data_dir: Path, calls: int) -> list[f
         server.wait(timeout=10)
 
 
-async def _postgres_database() -> str:
-    name = f"switchboard_bench_{secrets.token_hex(4)}"
-    conn = await asyncpg.connect(f"{PG_SERVER}/postgres")
-    try:
-        await conn.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await conn.close()
-    return f"{PG_SERVER}/{name}"
-
-
-async def _drop(url: str) -> None:
-    conn = await asyncpg.connect(f"{PG_SERVER}/postgres")
-    try:
-        await conn.execute(f'DROP DATABASE IF EXISTS "{url.rsplit("/", 1)[1]}" WITH (FORCE)')
-    finally:
-        await conn.close()
-
-
 def _percentile(samples: list[float], p: float) -> float:
     ordered = sorted(samples)
     return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
@@ -216,12 +197,12 @@ def _percentile(samples: list[float], p: float) -> float:
 async def on_fresh_database(backend: str, measure: Callable[[str, Path], Awaitable[T]]) -> T:
     """Run one measurement on a new SQLite file or a new PostgreSQL database, dropped afterwards."""
     with tempfile.TemporaryDirectory() as tmp:
-        url = "" if backend == "sqlite" else await _postgres_database()
+        url = "" if backend == "sqlite" else await create_postgres_database()
         try:
             return await measure(url, Path(tmp))
         finally:
             if url:
-                await _drop(url)
+                await drop_postgres_database(url)
 
 
 async def main() -> None:

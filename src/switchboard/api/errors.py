@@ -6,10 +6,31 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from pydantic import BaseModel
 from starlette.exceptions import HTTPException
 from starlette.responses import JSONResponse, Response
 
 from switchboard.errors import RateLimited, SwitchboardError
+
+
+class ErrorFields(BaseModel):
+    code: str
+    message: str
+    details: dict[str, Any]
+
+
+class ErrorBody(BaseModel):
+    """What every refusal answers."""
+
+    error: ErrorFields
+
+
+# Declared on every route of the API, so the document names the refusals the routes really answer (and not
+# FastAPI's own validation shape, which the handler below replaces).
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    "4XX": {"model": ErrorBody, "description": "Refused: bad input, no key or key not allowed, not found, ..."},
+    503: {"model": ErrorBody, "description": "The database is unavailable; retry shortly."},
+}
 
 
 def error_response(exc: SwitchboardError) -> JSONResponse:

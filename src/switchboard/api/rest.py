@@ -23,9 +23,10 @@ from switchboard.api import (
     rest_worktrees,
 )
 from switchboard.api.dependencies import Caller
+from switchboard.api.errors import ERROR_RESPONSES
 from switchboard.api.shapes import principal_json
 
-router = APIRouter(prefix="/api/v1")
+router = APIRouter(prefix="/api/v1", responses=ERROR_RESPONSES)
 
 
 @router.get("/whoami", status_code=200, tags=["identity"])

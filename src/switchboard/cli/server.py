@@ -15,6 +15,7 @@ from uvicorn.config import LOGGING_CONFIG
 
 from switchboard.api.app import create_app
 from switchboard.api.mcp import serve_stdio
+from switchboard.cli._allocator import pin_mmap_threshold
 from switchboard.cli._common import EXIT_REFUSED, JsonOption, errors, print_json, report, say
 from switchboard.config import Settings
 from switchboard.dispatch.dispatcher import Dispatcher
@@ -99,6 +100,7 @@ def serve(
         public_url=public_url,
     )
     log_to_stderr(log_level, log_format)
+    pin_mmap_threshold()
     _run(_serve, settings, log_level.value, log_format, as_json)
 
 

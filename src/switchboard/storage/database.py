@@ -14,7 +14,7 @@ from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.pool import ConnectionPoolEntry
 
-from switchboard.errors import Unavailable
+from switchboard.errors import InvalidInput, Unavailable
 from switchboard.storage import schema
 from switchboard.storage.notifier import LocalNotifier, Notifier, PostgresNotifier
 from switchboard.storage.sqlite_inline import connect
@@ -30,6 +30,8 @@ BUSY_LIMIT_SECONDS = 10.0
 # its own errors, which SQLAlchemy wraps as a bare DBAPIError rather than an OperationalError.
 UNAVAILABLE_SQLSTATES = ("08", "57P", "53300")
 
+# PostgreSQL cannot hold the NUL character in text (22021) or in JSON (22P05); SQLite can.
+NUL_REFUSED = frozenset({"22021", "22P05"})
 # Where a write transaction collects the teams it changed, announced to waiters once it commits.
 CHANGED_TEAMS = "switchboard_changed_teams"
 
@@ -63,13 +65,9 @@ class Database:
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncConnection]:
         """A connection for reading; each statement sees committed data."""
-        try:
+        with self._translated_errors():
             async with self.engine.connect() as conn:
                 yield conn
-        except (sa.exc.DBAPIError, OSError) as exc:
-            if not is_unreachable(exc):
-                raise
-            raise self._unavailable(exc) from exc
 
     @asynccontextmanager
     async def write(self) -> AsyncIterator[AsyncConnection]:
@@ -78,7 +76,7 @@ class Database:
         Teams marked changed in it (`mark_team_changed`) are announced to waiters after the commit.
         """
         changed: set[int] = set()
-        try:
+        with self._translated_errors():
             if self._write_lock is None:
                 async with self.engine.begin() as conn:
                     with _collecting(conn, changed):
@@ -99,10 +97,6 @@ class Database:
                             await conn.commit()
                         finally:
                             await conn.close()
-        except (sa.exc.DBAPIError, OSError) as exc:
-            if not is_unreachable(exc):
-                raise
-            raise self._unavailable(exc) from exc
         if changed:
             await self.notifier.publish(changed)
 
@@ -127,6 +121,18 @@ class Database:
             await anyio.sleep(delay)
             waited += delay
             delay = min(delay * 2, BUSY_MAX_SECONDS)
+
+    @contextmanager
+    def _translated_errors(self) -> Iterator[None]:
+        """An unreachable database answers as unavailable, and text it cannot store as bad input."""
+        try:
+            yield
+        except (sa.exc.DBAPIError, OSError) as exc:
+            if is_unreachable(exc):
+                raise self._unavailable(exc) from exc
+            if getattr(getattr(exc, "orig", None), "sqlstate", None) in NUL_REFUSED:
+                raise InvalidInput("text may not contain the NUL character (\\u0000)") from exc
+            raise
 
     def _unavailable(self, exc: BaseException) -> Unavailable:
         for listener in self.on_unavailable:
