@@ -197,7 +197,8 @@ async def main() -> None:
     parser.add_argument("--dag-rounds", type=int, default=5, help="batches (and refused cyclic ones) per run")
     parser.add_argument("--dependents", type=int, default=1000, help="waiting dependents of the completed task")
     parser.add_argument("--sizes", default="10000,100000,1000000", help="tasks in the store, comma-separated")
-    parser.add_argument("--scale-rounds", type=int, default=200, help="claim+complete rounds per pass")
+    parser.add_argument("--scale-passes", type=int, default=5, help="turns each store size takes")
+    parser.add_argument("--scale-rounds", type=int, default=200, help="claim+complete rounds per store and pass")
     parser.add_argument("--only", choices=PARTS, help="run one part only")
     args = parser.parse_args()
 
@@ -237,7 +238,7 @@ async def main() -> None:
     if args.only in (None, "dag"):
         await print_dag_figures(args.runs, args.dag_rounds, args.dependents)
     if args.only in (None, "scale"):
-        await print_scale_figures([int(n) for n in args.sizes.split(",")], args.runs, args.scale_rounds)
+        await print_scale_figures([int(n) for n in args.sizes.split(",")], args.scale_passes, args.scale_rounds)
     if task_rows:
         print(
             f"\n{args.workers} workers, {args.tasks} tasks, {args.calls} sequential MCP calls, "

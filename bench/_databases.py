@@ -6,7 +6,8 @@ import os
 import secrets
 import statistics
 import tempfile
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import TypeVar
 
@@ -18,10 +19,18 @@ T = TypeVar("T")
 
 async def on_fresh_database(backend: str, measure: Callable[[str, Path], Awaitable[T]]) -> T:
     """Run one measurement on a new SQLite file or a new PostgreSQL database, dropped afterwards."""
+    async with fresh_database(backend) as (url, data_dir):
+        return await measure(url, data_dir)
+
+
+@asynccontextmanager
+async def fresh_database(backend: str) -> AsyncIterator[tuple[str, Path]]:
+    """A new SQLite file (the empty URL: SQLite in the data directory) or a new PostgreSQL database, and a data
+    directory; both removed when the block ends."""
     with tempfile.TemporaryDirectory() as tmp:
         url = "" if backend == "sqlite" else await _postgres_database()
         try:
-            return await measure(url, Path(tmp))
+            yield url, Path(tmp)
         finally:
             if url:
                 await _drop(url)

@@ -10,56 +10,66 @@ from __future__ import annotations
 
 import secrets
 import time
-from dataclasses import dataclass
-from pathlib import Path
+from contextlib import AsyncExitStack
+from dataclasses import dataclass, field
 from typing import Any
 
 import sqlalchemy as sa
 
+from bench._databases import fresh_database
 from switchboard.config import Settings
 from switchboard.hub import Hub, running_hub
 from switchboard.storage import schema
+from switchboard.teams.models import Principal
 
 READY = 2000
 T = schema.tasks
 
 
-@dataclass(frozen=True)
+@dataclass
 class ClaimTimes:
-    """Milliseconds per `claim_next`, and per `claim_next` + `complete_task`, one list per pass."""
+    """Milliseconds per `claim_next`, and per `claim_next` + `complete_task`, one list per pass; and how long the
+    bulk load of the store took."""
 
-    claim_ms: list[list[float]]
-    round_ms: list[list[float]]
     load_seconds: float
+    claim_ms: list[list[float]] = field(default_factory=list)
+    round_ms: list[list[float]] = field(default_factory=list)
 
 
-async def claim_latency_at_size(url: str, data_dir: Path, stored: int, passes: int, rounds: int) -> ClaimTimes:
-    """`passes` x `rounds` rounds of one agent claiming the next ready task and completing it, after 20 rounds to
-    warm up, on a store of `stored` tasks."""
-    settings = Settings(data_dir=data_dir, database_url=url, rate_burst=10**9)
-    async with running_hub(settings) as hub:
-        admin = await hub.keys.authenticate(settings.admin_key_file.read_text().strip())
-        team = await hub.teams.create_team(admin, admin.org_id, f"store {secrets.token_hex(3)}")
-        worker = await hub.keys.authenticate((await hub.keys.create_key(admin, team.id, "worker")).plaintext)
-        earlier = await hub.teams.create_agent(admin, team.id, "earlier-worker", "engineer")
-        started = time.perf_counter()
-        await _store_tasks(hub, team.id, earlier.id, stored)
-        load_seconds = time.perf_counter() - started
-        for _ in range(20):
-            await _claim_and_complete(hub, worker)
-        claims, rounds_ms = [], []
+async def claim_latency_by_size(backend: str, sizes: list[int], passes: int, rounds: int) -> dict[int, ClaimTimes]:
+    """One database per store size, all built first; then `passes` rounds over them in turn, each pass doing
+    `rounds` claim+complete rounds on every store, so that a change in the machine's load touches every size
+    alike. One agent claims the next ready task and completes it; 20 rounds per store warm it up."""
+    async with AsyncExitStack() as stack:
+        stores = []
+        for size in sizes:
+            url, data_dir = await stack.enter_async_context(fresh_database(backend))
+            settings = Settings(data_dir=data_dir, database_url=url, rate_burst=10**9)
+            hub = await stack.enter_async_context(running_hub(settings))
+            stores.append((size, hub, *(await _store_of(hub, settings, size))))
+        for _, hub, worker, _ in stores:
+            for _ in range(20):
+                await _claim_and_complete(hub, worker)
         for _ in range(passes):
-            pass_claims, pass_rounds = [], []
-            for _ in range(rounds):
-                claim, whole = await _claim_and_complete(hub, worker)
-                pass_claims.append(claim)
-                pass_rounds.append(whole)
-            claims.append(pass_claims)
-            rounds_ms.append(pass_rounds)
-        return ClaimTimes(claims, rounds_ms, load_seconds)
+            for _, hub, worker, times in stores:
+                claims, whole = zip(*[await _claim_and_complete(hub, worker) for _ in range(rounds)], strict=True)
+                times.claim_ms.append(list(claims))
+                times.round_ms.append(list(whole))
+        return {size: times for size, _, _, times in stores}
 
 
-async def _claim_and_complete(hub: Hub, worker: Any) -> tuple[float, float]:
+async def _store_of(hub: Hub, settings: Settings, size: int) -> tuple[Principal, ClaimTimes]:
+    """A team whose store holds `size` tasks, and the agent that will claim from it."""
+    admin = await hub.keys.authenticate(settings.admin_key_file.read_text().strip())
+    team = await hub.teams.create_team(admin, admin.org_id, f"store {secrets.token_hex(3)}")
+    worker = await hub.keys.authenticate((await hub.keys.create_key(admin, team.id, "worker")).plaintext)
+    earlier = await hub.teams.create_agent(admin, team.id, "earlier-worker", "engineer")
+    started = time.perf_counter()
+    await _store_tasks(hub, team.id, earlier.id, size)
+    return worker, ClaimTimes(time.perf_counter() - started)
+
+
+async def _claim_and_complete(hub: Hub, worker: Principal) -> tuple[float, float]:
     started = time.perf_counter()
     task = await hub.claims.claim_next(worker)
     claimed = time.perf_counter()
