@@ -1,3 +1,6 @@
+import asyncio
+import itertools
+
 import pytest
 
 from switchboard.errors import Conflict, InvalidInput
@@ -81,3 +84,33 @@ async def test_blocked_reasons_in_a_batch_name_task_ids_not_refs(world: World) -
     drafts = [TaskDraft(title="a", ref="first"), TaskDraft(title="b", depends_on=["first"])]
     first, second = await world.hub.tasks.create_tasks_batch(world.admin, drafts, world.team.id)
     assert second.blocked_reason == f"waiting for #{first.id}"
+
+
+async def test_batches_created_at_once_each_get_fresh_ids_in_item_order(world: World) -> None:
+    hub = world.hub
+
+    def drafts(n: int) -> list[TaskDraft]:
+        # The first item names the last as its parent: a reference forward within the batch.
+        return [
+            TaskDraft(title=f"b{n} feature", ref="feature", parent_id="step-9"),
+            *(
+                TaskDraft(title=f"b{n} step {i}", ref=f"step-{i}", depends_on=[f"step-{i - 1}"] if i else ["feature"])
+                for i in range(10)
+            ),
+        ]
+
+    batches = await asyncio.gather(
+        *(hub.tasks.create_tasks_batch(world.admin, drafts(n), world.team.id) for n in range(6))
+    )
+    ids = [t.id for batch in batches for t in batch]
+    assert len(set(ids)) == len(ids) == 66
+    for n, batch in enumerate(batches):
+        assert [t.id for t in batch] == sorted(t.id for t in batch)
+        assert [t.title for t in batch] == [d.title for d in drafts(n)]
+        feature, *steps = batch
+        assert feature.parent_id == steps[-1].id
+        assert steps[0].depends_on == (feature.id,)
+        assert all(later.depends_on == (earlier.id,) for earlier, later in itertools.pairwise(steps))
+        assert steps[3].blocked_reason == f"waiting for #{steps[2].id}"
+    after = await hub.tasks.create_task(world.admin, TaskDraft(title="after"), world.team.id)
+    assert after.id > max(ids)

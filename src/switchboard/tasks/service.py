@@ -22,6 +22,7 @@ from switchboard.limits import (
     check_chars,
 )
 from switchboard.storage import Database, idempotency
+from switchboard.storage.ids import reserve_ids
 from switchboard.tasks import records
 from switchboard.tasks.claims import TaskListener, ensure_holder, notify
 from switchboard.tasks.dag import find_cycle
@@ -131,16 +132,23 @@ class TaskService:
         refs = _batch_refs(drafts)
         existing = await self._existing_references(conn, team, drafts, refs)
         now = self.clock()
+        # Ids first: each row is then written whole, naming the batch items it waits for by their ids.
+        ids = await reserve_ids(conn, T, len(drafts))
+        by_ref = {ref: ids[i] for ref, i in refs.items()}
+        targets: dict[str | int | None, Target] = {}
         rows = []
         for index, draft in enumerate(drafts):
-            target = await resolve_target(conn, team.id, draft.target)
-            unfinished = [_ref_label(d) for d in draft.depends_on if _is_ref(d, refs) or existing[_as_id(d)] != "done"]
-            rows.append(self._row(team, principal, draft, target, now, index, unfinished, existing, refs))
-        inserted = await conn.execute(T.insert().returning(T.c.id, sort_by_parameter_order=True), rows)
-        ids = [r.id for r in inserted]
-        by_ref = {ref: ids[i] for ref, i in refs.items()}
+            if draft.target not in targets:
+                targets[draft.target] = await resolve_target(conn, team.id, draft.target)
+            unfinished = [
+                f"#{by_ref[str(d)]}" if _is_ref(d, refs) else f"#{_as_id(d)}"
+                for d in draft.depends_on
+                if _is_ref(d, refs) or existing[_as_id(d)] != TaskStatus.DONE.value
+            ]
+            row = self._row(team, principal, draft, targets[draft.target], now, index, unfinished, existing, refs)
+            rows.append({"id": ids[index], **row})
+        await conn.execute(T.insert(), rows)
         await self._link_batch(conn, drafts, ids, by_ref)
-        await self._name_batch_dependencies(conn, drafts, rows, ids, by_ref, existing)
         await records.append_events(
             conn,
             team.id,
@@ -252,32 +260,6 @@ class TaskService:
         if parents:
             await conn.execute(
                 T.update().where(T.c.id == sa.bindparam("child")).values(parent_id=sa.bindparam("parent")), parents
-            )
-
-    async def _name_batch_dependencies(
-        self,
-        conn: AsyncConnection,
-        drafts: Sequence[TaskDraft],
-        rows: list[dict[str, Any]],
-        ids: list[int],
-        by_ref: dict[str, int],
-        existing: dict[int, str],
-    ) -> None:
-        """Blocked reasons name batch items by the ids they just got, not by their refs."""
-        updates = []
-        for index, draft in enumerate(drafts):
-            reason = rows[index]["blocked_reason"]
-            if not reason or not reason.startswith("waiting") or not any(_is_ref(d, by_ref) for d in draft.depends_on):
-                continue
-            unfinished = [
-                f"#{by_ref[str(d)]}" if _is_ref(d, by_ref) else f"#{_as_id(d)}"
-                for d in draft.depends_on
-                if _is_ref(d, by_ref) or existing[_as_id(d)] != TaskStatus.DONE.value
-            ]
-            updates.append({"task": ids[index], "reason": _waiting_reason(unfinished, [])})
-        if updates:
-            await conn.execute(
-                T.update().where(T.c.id == sa.bindparam("task")).values(blocked_reason=sa.bindparam("reason")), updates
             )
 
     # -- reading ------------------------------------------------------------------------------------------------
@@ -633,10 +615,6 @@ def _in_id_range(task_id: int) -> int:
     if not 0 < task_id <= ID_MAX:
         raise InvalidInput(f"unknown task {task_id}: no such task in this team", unknown=[task_id])
     return task_id
-
-
-def _ref_label(value: int | str) -> str:
-    return str(value) if isinstance(value, str) and not value.strip().lstrip("#").isdigit() else f"#{_as_id(value)}"
 
 
 def _waiting_reason(unfinished: list[str], failed: list[str]) -> str | None:
