@@ -267,13 +267,15 @@ class TaskService:
     async def get_task(self, principal: Principal, task_id: int) -> TaskDetail:
         async with self.db.read() as conn:
             await records.load_visible_row(conn, task_id, principal)
-            task = await records.fetch_task(conn, task_id)
-            assert task is not None
-            dependents = (
-                await conn.execute(sa.select(D.c.task_id).where(D.c.depends_on_id == task_id).order_by(D.c.task_id))
-            ).scalars()
-            subtasks = await records.fetch_tasks(conn, T.c.parent_id == task_id)
-            return TaskDetail(task, tuple(dependents), tuple(subtasks))
+            # The task and its sub-tasks in one read.
+            family = await records.fetch_tasks(conn, sa.or_(T.c.id == task_id, T.c.parent_id == task_id))
+            dependents = tuple(
+                (
+                    await conn.execute(sa.select(D.c.task_id).where(D.c.depends_on_id == task_id).order_by(D.c.task_id))
+                ).scalars()
+            )
+        task = next(t for t in family if t.id == task_id)
+        return TaskDetail(task, dependents, tuple(t for t in family if t.parent_id == task_id))
 
     async def list_tasks(
         self,
