@@ -114,3 +114,33 @@ async def test_batches_created_at_once_each_get_fresh_ids_in_item_order(world: W
         assert steps[3].blocked_reason == f"waiting for #{steps[2].id}"
     after = await hub.tasks.create_task(world.admin, TaskDraft(title="after"), world.team.id)
     assert after.id > max(ids)
+
+
+async def test_a_batch_answers_with_its_tasks_exactly_as_they_read_back(world: World) -> None:
+    hub = world.hub
+    builder = await world.agent("builder")
+    done = await hub.tasks.create_task(world.admin, TaskDraft(title="done before"), world.team.id)
+    open_one = await hub.tasks.create_task(world.admin, TaskDraft(title="still open"), world.team.id)
+    await hub.claims.claim_task(builder.principal, done.id)
+    await hub.claims.complete_task(builder.principal, done.id, "SUCCESS")
+    drafts = [
+        TaskDraft(title="  child first  ", ref="child", parent_id="parent", depends_on=[done.id]),
+        TaskDraft(
+            title="parent",
+            ref="parent",
+            instructions="do it well",
+            priority="high",
+            target="builder",
+            task_type="feature",
+            tags=["api", "db"],
+            lease_seconds=600,
+            max_attempts=5,
+            depends_on=["child", open_one.id],
+        ),
+        TaskDraft(title="under an existing task", parent_id=open_one.id, target="@engineer"),
+    ]
+    created = await hub.tasks.create_tasks_batch(world.admin, drafts, world.team.id)
+    read_back = [(await hub.tasks.get_task(world.admin, t.id)).task for t in created]
+    assert [t.to_json() for t in created] == [t.to_json() for t in read_back]
+    child, parent, _ = created
+    assert child.parent_id == parent.id and parent.blocked_reason == f"waiting for #{child.id}, #{open_one.id}"

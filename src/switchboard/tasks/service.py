@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
+from types import SimpleNamespace
 from typing import Any
 
 import sqlalchemy as sa
@@ -115,20 +116,20 @@ class TaskService:
                 earlier = await idempotency.reserve(conn, team.id, scope, idempotency_key, fingerprint, self.clock())
                 if earlier is not None:
                     return await records.fetch_tasks(conn, T.c.id.in_(earlier["task_ids"]))
-            ids = await self._insert_drafts(conn, principal, team, drafts)
+            tasks = await self._insert_drafts(conn, principal, team, drafts)
             if idempotency_key is not None:
-                await idempotency.remember(conn, team.id, scope, idempotency_key, {"task_ids": ids})
-            return await records.fetch_tasks(conn, T.c.id.in_(ids))
+                await idempotency.remember(conn, team.id, scope, idempotency_key, {"task_ids": [t.id for t in tasks]})
+            return tasks
 
     async def insert_tasks(
         self, conn: AsyncConnection, principal: Principal, team: Team, drafts: Sequence[TaskDraft]
     ) -> list[int]:
         """Create tasks inside the caller's transaction (a sprint's stories), with a batch's checks and refs."""
-        return await self._insert_drafts(conn, principal, team, drafts)
+        return [t.id for t in await self._insert_drafts(conn, principal, team, drafts)]
 
     async def _insert_drafts(
         self, conn: AsyncConnection, principal: Principal, team: Team, drafts: Sequence[TaskDraft]
-    ) -> list[int]:
+    ) -> list[Task]:
         refs = _batch_refs(drafts)
         existing = await self._existing_references(conn, team, drafts, refs)
         now = self.clock()
@@ -147,8 +148,17 @@ class TaskService:
             ]
             row = self._row(team, principal, draft, targets[draft.target], now, index, unfinished, existing, refs)
             rows.append({"id": ids[index], **row})
+        depends_on = [
+            tuple(sorted({by_ref[str(d)] if _is_ref(d, refs) else _as_id(d) for d in draft.depends_on}))
+            for draft in drafts
+        ]
+        parents = {
+            ids[i]: by_ref[str(d.parent_id)]
+            for i, d in enumerate(drafts)
+            if d.parent_id is not None and _is_ref(d.parent_id, refs)
+        }
         await conn.execute(T.insert(), rows)
-        await self._link_batch(conn, drafts, ids, by_ref)
+        await _link_batch(conn, ids, depends_on, parents)
         await records.append_events(
             conn,
             team.id,
@@ -156,7 +166,11 @@ class TaskService:
             now,
             ((ids[i], "created", {"status": rows[i]["status"], "title": d.title}) for i, d in enumerate(drafts)),
         )
-        return ids
+        # The tasks as written: reading a thousand rows back would cost about as much as writing them.
+        return [
+            records.task_from_row(_written(row, parents.get(row["id"], row["parent_id"])), deps)
+            for row, deps in zip(rows, depends_on, strict=True)
+        ]
 
     async def _existing_references(
         self, conn: AsyncConnection, team: Team, drafts: Sequence[TaskDraft], refs: dict[str, int]
@@ -242,25 +256,6 @@ class TaskService:
             "claimed_at": None,
             "finished_at": None,
         }
-
-    async def _link_batch(
-        self, conn: AsyncConnection, drafts: Sequence[TaskDraft], ids: list[int], by_ref: dict[str, int]
-    ) -> None:
-        links: list[dict[str, int]] = []
-        for index, draft in enumerate(drafts):
-            deps = {by_ref[str(d)] if _is_ref(d, by_ref) else _as_id(d) for d in draft.depends_on}
-            links.extend({"task_id": ids[index], "depends_on_id": dep} for dep in sorted(deps))
-        if links:
-            await conn.execute(D.insert(), links)
-        parents = [
-            {"child": ids[i], "parent": by_ref[str(d.parent_id)]}
-            for i, d in enumerate(drafts)
-            if d.parent_id is not None and _is_ref(d.parent_id, by_ref)
-        ]
-        if parents:
-            await conn.execute(
-                T.update().where(T.c.id == sa.bindparam("child")).values(parent_id=sa.bindparam("parent")), parents
-            )
 
     # -- reading ------------------------------------------------------------------------------------------------
 
@@ -509,6 +504,34 @@ class TaskService:
                 [(task_id, "reassigned", {"target": new.label, "released": "status" in values})],
             )
             return await records.require_task(conn, task_id)
+
+
+async def _link_batch(
+    conn: AsyncConnection, ids: list[int], depends_on: list[tuple[int, ...]], parents: dict[int, int]
+) -> None:
+    links = [
+        {"task_id": task, "depends_on_id": dep} for task, deps in zip(ids, depends_on, strict=True) for dep in deps
+    ]
+    if links:
+        await conn.execute(D.insert(), links)
+    # Set after the insert: a parent named by ref may come later in the batch than its sub-task.
+    if parents:
+        await conn.execute(
+            T.update().where(T.c.id == sa.bindparam("child")).values(parent_id=sa.bindparam("parent")),
+            [{"child": child, "parent": parent} for child, parent in parents.items()],
+        )
+
+
+def _written(row: dict[str, Any], parent_id: int | None) -> SimpleNamespace:
+    """A new task's row as `records.task_from_row` reads it: nobody holds it, and no sprint or worktree names it
+    yet."""
+    return SimpleNamespace(
+        **{**row, "parent_id": parent_id},
+        holder_name=None,
+        sprint_id=None,
+        story_id=None,
+        worktree_path=None,
+    )
 
 
 async def _unfinished_dependencies(conn: AsyncConnection, task_id: int) -> list[int]:
