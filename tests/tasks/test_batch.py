@@ -1,6 +1,7 @@
 import asyncio
 import itertools
 
+import anyio
 import pytest
 
 from switchboard.errors import Conflict, InvalidInput
@@ -144,3 +145,22 @@ async def test_a_batch_answers_with_its_tasks_exactly_as_they_read_back(world: W
     assert [t.to_json() for t in created] == [t.to_json() for t in read_back]
     child, parent, _ = created
     assert child.parent_id == parent.id and parent.blocked_reason == f"waiting for #{child.id}, #{open_one.id}"
+
+
+async def test_a_batch_with_a_cycle_is_refused_without_waiting_for_a_busy_writer(world: World) -> None:
+    hub = world.hub
+    cyclic = [TaskDraft(title="a", ref="a", depends_on=["b"]), TaskDraft(title="b", ref="b", depends_on=["a"])]
+    holding, release = anyio.Event(), anyio.Event()
+
+    async def hold_the_writer() -> None:
+        # On SQLite a write transaction holds the whole database until it ends.
+        async with hub.db.write():
+            holding.set()
+            await release.wait()
+
+    async with anyio.create_task_group() as group:
+        group.start_soon(hold_the_writer)
+        await holding.wait()
+        with anyio.fail_after(5), pytest.raises(InvalidInput, match="dependency cycle"):
+            await hub.tasks.create_tasks_batch(world.admin, cyclic, world.team.id)
+        release.set()

@@ -108,6 +108,8 @@ class TaskService:
             raise InvalidInput(
                 f"a batch holds at most {BATCH_MAX_TASKS} tasks; got {len(drafts)}", limit=BATCH_MAX_TASKS
             )
+        # Refs and cycles are checked before the write transaction: a refused batch never waits for the writer.
+        refs = _batch_refs(drafts)
         team = await self.teams.default_team(principal, team_id)
         # The caller is part of the request: another agent reusing a key is refused, not answered with this one's.
         fingerprint = idempotency.request_hash([principal.actor, [d.model_dump(mode="json") for d in drafts]])
@@ -116,7 +118,7 @@ class TaskService:
                 earlier = await idempotency.reserve(conn, team.id, scope, idempotency_key, fingerprint, self.clock())
                 if earlier is not None:
                     return await records.fetch_tasks(conn, T.c.id.in_(earlier["task_ids"]))
-            tasks = await self._insert_drafts(conn, principal, team, drafts)
+            tasks = await self._insert_drafts(conn, principal, team, drafts, refs)
             if idempotency_key is not None:
                 await idempotency.remember(conn, team.id, scope, idempotency_key, {"task_ids": [t.id for t in tasks]})
             return tasks
@@ -125,12 +127,16 @@ class TaskService:
         self, conn: AsyncConnection, principal: Principal, team: Team, drafts: Sequence[TaskDraft]
     ) -> list[int]:
         """Create tasks inside the caller's transaction (a sprint's stories), with a batch's checks and refs."""
-        return [t.id for t in await self._insert_drafts(conn, principal, team, drafts)]
+        return [t.id for t in await self._insert_drafts(conn, principal, team, drafts, _batch_refs(drafts))]
 
     async def _insert_drafts(
-        self, conn: AsyncConnection, principal: Principal, team: Team, drafts: Sequence[TaskDraft]
+        self,
+        conn: AsyncConnection,
+        principal: Principal,
+        team: Team,
+        drafts: Sequence[TaskDraft],
+        refs: dict[str, int],
     ) -> list[Task]:
-        refs = _batch_refs(drafts)
         existing = await self._existing_references(conn, team, drafts, refs)
         now = self.clock()
         # Ids first: each row is then written whole, naming the batch items it waits for by their ids.

@@ -173,7 +173,7 @@ class KeyService:
 
 # Every request starts here, so the key, its agent and the agent's groups come in one round trip: a row per
 # group (or one row without a group).
-_caller_query = sa.select(
+_caller_query: sa.Select[Any] = sa.select(
     s.api_keys.c.id.label("key_id"),
     s.api_keys.c.org_id,
     s.api_keys.c.agent_id,
