@@ -268,15 +268,26 @@ class TaskService:
     async def get_task(self, principal: Principal, task_id: int) -> TaskDetail:
         async with self.db.read() as conn:
             await records.load_visible_row(conn, task_id, principal)
-            # The task and its sub-tasks in one read.
-            family = await records.fetch_tasks(conn, sa.or_(T.c.id == task_id, T.c.parent_id == task_id))
-            dependents = tuple(
-                (
-                    await conn.execute(sa.select(D.c.task_id).where(D.c.depends_on_id == task_id).order_by(D.c.task_id))
-                ).scalars()
-            )
-        task = next(t for t in family if t.id == task_id)
-        return TaskDetail(task, dependents, tuple(t for t in family if t.parent_id == task_id))
+            # The task and its sub-tasks in one read; their dependencies and the task's dependents in another.
+            family = (
+                await conn.execute(
+                    records.task_query().where(sa.or_(T.c.id == task_id, T.c.parent_id == task_id)).order_by(T.c.id)
+                )
+            ).all()
+            links = (
+                await conn.execute(
+                    sa.select(D.c.task_id, D.c.depends_on_id)
+                    .where(sa.or_(D.c.task_id.in_([r.id for r in family]), D.c.depends_on_id == task_id))
+                    .order_by(D.c.task_id, D.c.depends_on_id)
+                )
+            ).all()
+        depends_on: dict[int, list[int]] = {}
+        for waiting, dep in links:
+            depends_on.setdefault(waiting, []).append(dep)
+        tasks = [records.task_from_row(r, depends_on.get(r.id, ())) for r in family]
+        task = next(t for t in tasks if t.id == task_id)
+        dependents = tuple(waiting for waiting, dep in links if dep == task_id)
+        return TaskDetail(task, dependents, tuple(t for t in tasks if t.parent_id == task_id))
 
     async def list_tasks(
         self,
