@@ -23,6 +23,7 @@ from switchboard.limits import (
     check_chars,
 )
 from switchboard.storage import Database, idempotency
+from switchboard.storage import schema as s
 from switchboard.storage.ids import reserve_ids
 from switchboard.tasks import records
 from switchboard.tasks.claims import TaskListener, ensure_holder, notify
@@ -46,6 +47,22 @@ from switchboard.waiting import COMPLETION_WAIT_MAX_SECONDS, check_wait_seconds,
 T = records.T
 D = records.D
 MAX_PAGE = 500
+# get_task in two reads, each statement built once: the task and its sub-tasks (with the team's org, for the
+# visibility rule), then their dependencies together with the task's dependents.
+TASK_FAMILY = (
+    records.task_query()
+    .add_columns(s.teams.c.org_id)
+    .join(s.teams, s.teams.c.id == T.c.team_id)
+    .where(sa.or_(T.c.id == sa.bindparam("task_id"), T.c.parent_id == sa.bindparam("task_id")))
+    .order_by(T.c.id)
+)
+FAMILY_LINKS = (
+    sa.select(D.c.task_id, D.c.depends_on_id)
+    .where(
+        sa.or_(D.c.task_id.in_(sa.bindparam("family", expanding=True)), D.c.depends_on_id == sa.bindparam("task_id"))
+    )
+    .order_by(D.c.task_id, D.c.depends_on_id)
+)
 TASK_TYPE_MAX_CHARS = 50  # the column's width: longer would fail in PostgreSQL and be kept whole by SQLite
 
 
@@ -267,20 +284,9 @@ class TaskService:
 
     async def get_task(self, principal: Principal, task_id: int) -> TaskDetail:
         async with self.db.read() as conn:
-            await records.load_visible_row(conn, task_id, principal)
-            # The task and its sub-tasks in one read; their dependencies and the task's dependents in another.
-            family = (
-                await conn.execute(
-                    records.task_query().where(sa.or_(T.c.id == task_id, T.c.parent_id == task_id)).order_by(T.c.id)
-                )
-            ).all()
-            links = (
-                await conn.execute(
-                    sa.select(D.c.task_id, D.c.depends_on_id)
-                    .where(sa.or_(D.c.task_id.in_([r.id for r in family]), D.c.depends_on_id == task_id))
-                    .order_by(D.c.task_id, D.c.depends_on_id)
-                )
-            ).all()
+            family = (await conn.execute(TASK_FAMILY, {"task_id": task_id})).all()
+            records.visible_row(next((r for r in family if r.id == task_id), None), task_id, principal)
+            links = (await conn.execute(FAMILY_LINKS, {"task_id": task_id, "family": [r.id for r in family]})).all()
         depends_on: dict[int, list[int]] = {}
         for waiting, dep in links:
             depends_on.setdefault(waiting, []).append(dep)

@@ -139,14 +139,17 @@ class KeyService:
         """The caller behind a key, or Unauthorized (missing, unknown, revoked or expired)."""
         if not plaintext:
             raise Unauthorized()
-        return await self.principal_where(s.api_keys.c.key_hash == hash_key(plaintext))
+        return await self._principal(_CALLER_BY_HASH, {"key_hash": hash_key(plaintext)})
 
     async def principal_where(self, which: sa.ColumnElement[bool]) -> Principal:
         """The caller behind the key `which` selects (a signed-in browser session finds it by its own token), with
         the same checks as `authenticate`."""
+        return await self._principal(_CALLER.where(which), {})
+
+    async def _principal(self, query: sa.Select[Any], params: dict[str, Any]) -> Principal:
         now = self.clock()
         async with self.db.read() as conn:
-            rows = (await conn.execute(_caller_query.where(which))).all()
+            rows = (await conn.execute(query, params)).all()
         if not rows:
             raise Unauthorized("unknown API key")
         row = rows[0]
@@ -171,9 +174,9 @@ class KeyService:
                 await conn.execute(s.agents.update().where(s.agents.c.id == agent_id).values(last_seen_at=now))
 
 
-# Every request starts here, so the key, its agent and the agent's groups come in one round trip: a row per
-# group (or one row without a group).
-_caller_query: sa.Select[Any] = sa.select(
+# Every request starts here, so the key, its agent and the agent's groups come in one round trip (a row per
+# group, or one row without a group), and the statement is built once.
+_CALLER: sa.Select[Any] = sa.select(
     s.api_keys.c.id.label("key_id"),
     s.api_keys.c.org_id,
     s.api_keys.c.agent_id,
@@ -186,6 +189,7 @@ _caller_query: sa.Select[Any] = sa.select(
     .outerjoin(s.group_members, s.group_members.c.agent_id == s.agents.c.id)
     .outerjoin(s.groups, s.groups.c.id == s.group_members.c.group_id)
 )
+_CALLER_BY_HASH = _CALLER.where(s.api_keys.c.key_hash == sa.bindparam("key_hash"))
 
 
 def _key(row: Any) -> ApiKey:
