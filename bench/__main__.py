@@ -1,6 +1,8 @@
 """`make bench`: claim+complete throughput through the service, MCP `claim_next` latency over HTTP, and messages:
 fan-out of one message to a group of 100 agents and `get_messages` latency for an agent with 10,000 messages;
-wake-up latency; and the dashboard's board with 2,000 tasks painted in Chromium.
+wake-up latency; the dashboard's board with 2,000 tasks painted in Chromium; and issue 6's targets (see
+`bench/targets.py`): MCP and REST calls from 50 clients at once, a batch of 1,000 tasks with 2,000 dependencies,
+a task with 1,000 waiting dependents, and claim latency on stores of 10,000 to 1,000,000 tasks.
 
 Prints a Markdown table; each figure is the median of several runs on this machine.
 """
@@ -13,22 +15,19 @@ import os
 import platform
 import secrets
 import statistics
-import subprocess
-import sys
-import tempfile
 import time
-from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import TypeVar
 
 import httpx
 import httpx2
 from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
 
-from bench._databases import create_postgres_database, drop_postgres_database
-from bench._hub_process import free_port, wait_ready
+from bench._databases import on_fresh_database, p50_p99
+from bench._hub_process import hub_process
 from bench.dashboard import board_first_paint
+from bench.serving import LoadSettings
+from bench.targets import ServingTargets, print_dag_figures, print_scale_figures, print_serving_figures
 from bench.wake import memory_of_waiters, wake_latency
 from switchboard.config import Settings
 from switchboard.hub import Hub, running_hub
@@ -38,7 +37,7 @@ from switchboard.tasks.models import TaskDraft
 from switchboard.teams.models import Principal, Team
 
 INBOX_PAGE = 50  # get_messages' default limit
-T = TypeVar("T")
+PARTS = ("tasks", "messages", "wake", "dashboard", "mcp", "rest", "dag", "scale")
 
 
 async def claim_complete_throughput(url: str, data_dir: Path, workers: int, tasks: int) -> float:
@@ -152,19 +151,10 @@ async def _store_messages(hub: Hub, team_id: int, sender_id: int, reader_id: int
 
 
 async def mcp_claim_next_latency(url: str, data_dir: Path, calls: int) -> list[float]:
-    """Milliseconds per `claim_next` tool call (nothing ready) over Streamable HTTP to a hub in its own process."""
-    port = free_port()
-    env = {**os.environ, "SWITCHBOARD_DATA_DIR": str(data_dir), "SWITCHBOARD_DATABASE_URL": url}
-    server = subprocess.Popen(
-        [sys.executable, "-m", "switchboard", "serve", "--port", str(port), "--log-level", "warning"],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        admin_key = await wait_ready(base, data_dir / "admin.key", server)
-        async with httpx.AsyncClient(base_url=base, headers={"Authorization": f"Bearer {admin_key}"}) as http:
+    """Milliseconds per `claim_next` tool call (nothing ready) over Streamable HTTP to a hub in its own process,
+    one call after another through the MCP SDK's client."""
+    async with hub_process(url, data_dir) as hub:
+        async with httpx.AsyncClient(base_url=hub.base, headers={"Authorization": f"Bearer {hub.admin_key}"}) as http:
             org_id = (await http.get("/api/v1/whoami")).json()["org_id"]
             team = (
                 await http.post(f"/api/v1/orgs/{org_id}/teams", json={"name": f"lat {secrets.token_hex(3)}"})
@@ -173,7 +163,7 @@ async def mcp_claim_next_latency(url: str, data_dir: Path, calls: int) -> list[f
         headers = {"Authorization": f"Bearer {key}"}
         async with (
             httpx2.AsyncClient(headers=headers, timeout=30) as client_http,
-            Client(streamable_http_client(f"{base}/mcp", http_client=client_http)) as client,
+            Client(streamable_http_client(f"{hub.base}/mcp", http_client=client_http)) as client,
         ):
             for _ in range(50):
                 await client.call_tool("claim_next", {})
@@ -184,25 +174,6 @@ async def mcp_claim_next_latency(url: str, data_dir: Path, calls: int) -> list[f
                 samples.append((time.perf_counter() - started) * 1000)
                 assert not result.is_error, result
         return samples
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
-
-
-def _percentile(samples: list[float], p: float) -> float:
-    ordered = sorted(samples)
-    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
-
-
-async def on_fresh_database(backend: str, measure: Callable[[str, Path], Awaitable[T]]) -> T:
-    """Run one measurement on a new SQLite file or a new PostgreSQL database, dropped afterwards."""
-    with tempfile.TemporaryDirectory() as tmp:
-        url = "" if backend == "sqlite" else await create_postgres_database()
-        try:
-            return await measure(url, Path(tmp))
-        finally:
-            if url:
-                await drop_postgres_database(url)
 
 
 async def main() -> None:
@@ -218,7 +189,17 @@ async def main() -> None:
     parser.add_argument("--waiters", type=int, default=1000, help="waiting calls a hub holds for the memory figure")
     parser.add_argument("--board-tasks", type=int, default=2000, help="tasks on the dashboard's board")
     parser.add_argument("--paints", type=int, default=5, help="page loads of the board per run")
-    parser.add_argument("--only", choices=("tasks", "messages", "wake", "dashboard"), help="run one part only")
+    parser.add_argument("--clients", type=int, default=50, help="concurrent clients for the mcp and rest parts")
+    parser.add_argument("--load-processes", type=int, default=2, help="processes the clients are spread over")
+    parser.add_argument("--load-seconds", type=float, default=5.0, help="seconds measured per load phase")
+    parser.add_argument("--mcp-rate", type=float, default=600, help="paced MCP calls per second (the target)")
+    parser.add_argument("--rest-rate", type=float, default=1500, help="paced REST calls per second (the target)")
+    parser.add_argument("--dag-rounds", type=int, default=5, help="batches (and refused cyclic ones) per run")
+    parser.add_argument("--dependents", type=int, default=1000, help="waiting dependents of the completed task")
+    parser.add_argument("--sizes", default="10000,100000,1000000", help="tasks in the store, comma-separated")
+    parser.add_argument("--scale-passes", type=int, default=5, help="turns each store size takes")
+    parser.add_argument("--scale-rounds", type=int, default=200, help="claim+complete rounds per store and pass")
+    parser.add_argument("--only", choices=PARTS, help="run one part only")
     args = parser.parse_args()
 
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}")
@@ -235,7 +216,7 @@ async def main() -> None:
                 latencies.append(
                     await on_fresh_database(backend, lambda url, tmp: mcp_claim_next_latency(url, tmp, args.calls))
                 )
-            task_rows.append((backend, statistics.median(rates), *_p50_p99(latencies)))
+            task_rows.append((backend, statistics.median(rates), *p50_p99(latencies)))
         if args.only in (None, "messages"):
             sends, reads = [], []
             for _ in range(args.runs):
@@ -245,11 +226,19 @@ async def main() -> None:
                 reads.append(
                     await on_fresh_database(backend, lambda url, tmp: inbox_latency(url, tmp, args.stored, INBOX_PAGE))
                 )
-            message_rows.append((backend, *_p50_p99(sends), *_p50_p99(reads)))
+            message_rows.append((backend, *p50_p99(sends), *p50_p99(reads)))
     if args.only in (None, "wake"):
         await print_wake_figures(args.runs, args.wakes, args.waiters)
     if args.only in (None, "dashboard"):
         await print_dashboard_figures(args.runs, args.board_tasks, args.paints)
+    load = LoadSettings(args.clients, args.load_processes, seconds=args.load_seconds)
+    for part in ("mcp", "rest"):
+        if args.only in (None, part):
+            await print_serving_figures(part, args.runs, ServingTargets(load, args.mcp_rate, args.rest_rate))
+    if args.only in (None, "dag"):
+        await print_dag_figures(args.runs, args.dag_rounds, args.dependents)
+    if args.only in (None, "scale"):
+        await print_scale_figures([int(n) for n in args.sizes.split(",")], args.scale_passes, args.scale_rounds)
     if task_rows:
         print(
             f"\n{args.workers} workers, {args.tasks} tasks, {args.calls} sequential MCP calls, "
@@ -289,7 +278,7 @@ async def print_wake_figures(runs: int, wakes: int, waiters: int) -> None:
             if across
             else await on_fresh_database(backend, lambda url, tmp: memory_of_waiters(url, tmp, waiters))
         )
-        rows.append((label, *_p50_p99(latencies), *memory))
+        rows.append((label, *p50_p99(latencies), *memory))
     print(f"\nwake-ups: {wakes} rounds of create_task -> waiting claim_next, median of {runs} runs; memory of a hub")
     print(f"process holding {waiters} waiting REST claim-next calls\n")
     print(
@@ -317,11 +306,6 @@ async def print_dashboard_figures(runs: int, tasks: int, paints: int) -> None:
     print("| --- | ---: | ---: | ---: |")
     for backend, cards, median, slowest in rows:
         print(f"| {backend} | {cards:,} | {median:.0f} | {slowest:.0f} |")
-
-
-def _p50_p99(runs: list[list[float]]) -> tuple[float, float]:
-    """The median over runs of each run's median and 99th percentile."""
-    return statistics.median(statistics.median(r) for r in runs), statistics.median(_percentile(r, 99) for r in runs)
 
 
 if __name__ == "__main__":

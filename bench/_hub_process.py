@@ -3,12 +3,46 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import socket
 import subprocess
+import sys
 import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
+
+
+@dataclass(frozen=True)
+class HubProcess:
+    base: str
+    port: int
+    admin_key: str
+    pid: int
+
+
+@asynccontextmanager
+async def hub_process(url: str, data_dir: Path, env: dict[str, str] | None = None) -> AsyncIterator[HubProcess]:
+    """`python -m switchboard serve` on a free port with the given database, stopped when the block ends."""
+    port = free_port()
+    environment = {
+        **os.environ,
+        "SWITCHBOARD_DATA_DIR": str(data_dir),
+        "SWITCHBOARD_DATABASE_URL": url,
+        **(env or {}),
+    }
+    command = [sys.executable, "-m", "switchboard", "serve", "--port", str(port), "--log-level", "warning"]
+    server = subprocess.Popen(command, env=environment, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        admin_key = await wait_ready(base, data_dir / "admin.key", server)
+        yield HubProcess(base, port, admin_key, server.pid)
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
 
 
 async def wait_ready(base: str, key_file: Path, server: subprocess.Popen[bytes]) -> str:
@@ -30,3 +64,9 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+def cpu_seconds(pid: int) -> float:
+    """User and system CPU time a process has used so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")

@@ -1,3 +1,7 @@
+import asyncio
+import itertools
+
+import anyio
 import pytest
 
 from switchboard.errors import Conflict, InvalidInput
@@ -81,3 +85,82 @@ async def test_blocked_reasons_in_a_batch_name_task_ids_not_refs(world: World) -
     drafts = [TaskDraft(title="a", ref="first"), TaskDraft(title="b", depends_on=["first"])]
     first, second = await world.hub.tasks.create_tasks_batch(world.admin, drafts, world.team.id)
     assert second.blocked_reason == f"waiting for #{first.id}"
+
+
+async def test_batches_created_at_once_each_get_fresh_ids_in_item_order(world: World) -> None:
+    hub = world.hub
+
+    def drafts(n: int) -> list[TaskDraft]:
+        # The first item names the last as its parent: a reference forward within the batch.
+        return [
+            TaskDraft(title=f"b{n} feature", ref="feature", parent_id="step-9"),
+            *(
+                TaskDraft(title=f"b{n} step {i}", ref=f"step-{i}", depends_on=[f"step-{i - 1}"] if i else ["feature"])
+                for i in range(10)
+            ),
+        ]
+
+    batches = await asyncio.gather(
+        *(hub.tasks.create_tasks_batch(world.admin, drafts(n), world.team.id) for n in range(6))
+    )
+    ids = [t.id for batch in batches for t in batch]
+    assert len(set(ids)) == len(ids) == 66
+    for n, batch in enumerate(batches):
+        assert [t.id for t in batch] == sorted(t.id for t in batch)
+        assert [t.title for t in batch] == [d.title for d in drafts(n)]
+        feature, *steps = batch
+        assert feature.parent_id == steps[-1].id
+        assert steps[0].depends_on == (feature.id,)
+        assert all(later.depends_on == (earlier.id,) for earlier, later in itertools.pairwise(steps))
+        assert steps[3].blocked_reason == f"waiting for #{steps[2].id}"
+    after = await hub.tasks.create_task(world.admin, TaskDraft(title="after"), world.team.id)
+    assert after.id > max(ids)
+
+
+async def test_a_batch_answers_with_its_tasks_exactly_as_they_read_back(world: World) -> None:
+    hub = world.hub
+    builder = await world.agent("builder")
+    done = await hub.tasks.create_task(world.admin, TaskDraft(title="done before"), world.team.id)
+    open_one = await hub.tasks.create_task(world.admin, TaskDraft(title="still open"), world.team.id)
+    await hub.claims.claim_task(builder.principal, done.id)
+    await hub.claims.complete_task(builder.principal, done.id, "SUCCESS")
+    drafts = [
+        TaskDraft(title="  child first  ", ref="child", parent_id="parent", depends_on=[done.id]),
+        TaskDraft(
+            title="parent",
+            ref="parent",
+            instructions="do it well",
+            priority="high",
+            target="builder",
+            task_type="feature",
+            tags=["api", "db"],
+            lease_seconds=600,
+            max_attempts=5,
+            depends_on=["child", open_one.id],
+        ),
+        TaskDraft(title="under an existing task", parent_id=open_one.id, target="@engineer"),
+    ]
+    created = await hub.tasks.create_tasks_batch(world.admin, drafts, world.team.id)
+    read_back = [(await hub.tasks.get_task(world.admin, t.id)).task for t in created]
+    assert [t.to_json() for t in created] == [t.to_json() for t in read_back]
+    child, parent, _ = created
+    assert child.parent_id == parent.id and parent.blocked_reason == f"waiting for #{child.id}, #{open_one.id}"
+
+
+async def test_a_batch_with_a_cycle_is_refused_without_waiting_for_a_busy_writer(world: World) -> None:
+    hub = world.hub
+    cyclic = [TaskDraft(title="a", ref="a", depends_on=["b"]), TaskDraft(title="b", ref="b", depends_on=["a"])]
+    holding, release = anyio.Event(), anyio.Event()
+
+    async def hold_the_writer() -> None:
+        # On SQLite a write transaction holds the whole database until it ends.
+        async with hub.db.write():
+            holding.set()
+            await release.wait()
+
+    async with anyio.create_task_group() as group:
+        group.start_soon(hold_the_writer)
+        await holding.wait()
+        with anyio.fail_after(5), pytest.raises(InvalidInput, match="dependency cycle"):
+            await hub.tasks.create_tasks_batch(world.admin, cyclic, world.team.id)
+        release.set()

@@ -155,3 +155,17 @@ async def test_every_change_appends_an_event(world: World) -> None:
     ]
     assert events[2].data == {"progress": 50, "current_action": "testing"}
     assert [e.kind for e in await hub.tasks.get_task_events(world.admin, dependent.id)] == ["created", "unblocked"]
+
+
+async def test_claim_next_follows_the_groups_an_agent_is_in_as_they_change(world: World) -> None:
+    hub = world.hub
+    builder = await world.agent("builder", groups=["builders"])
+    await hub.tasks.create_task(world.admin, TaskDraft(title="for the council", target="council"), world.team.id)
+    assert await hub.claims.claim_next(builder.principal) is None
+    await hub.teams.add_group_members(world.admin, world.team.id, "council", ["builder"])
+    joined = await hub.keys.authenticate(builder.key)
+    assert (await hub.claims.claim_next(joined)) is not None
+    await hub.tasks.create_task(world.admin, TaskDraft(title="for the council too", target="council"), world.team.id)
+    await hub.teams.remove_group_members(world.admin, world.team.id, "council", ["builder"])
+    left = await hub.keys.authenticate(builder.key)
+    assert await hub.claims.claim_next(left) is None

@@ -112,3 +112,24 @@ async def test_a_parent_lists_its_subtasks_and_their_progress_without_being_bloc
     assert detail["status"] == "ready"
     assert [s["title"] for s in detail["subtasks"]] == ["api", "ui"]
     assert detail["subtask_progress"] == {"total": 2, "done": 1, "percent_done": 50.0}
+
+
+async def test_a_task_detail_shows_what_it_waits_for_who_waits_for_it_and_its_subtasks(world: World) -> None:
+    hub = world.hub
+    design = await hub.tasks.create_task(world.admin, TaskDraft(title="design"), world.team.id)
+    review = await hub.tasks.create_task(world.admin, TaskDraft(title="review"), world.team.id)
+    drafts = [
+        TaskDraft(title="feature", ref="feature", depends_on=[review.id, design.id]),
+        TaskDraft(title="api", ref="api", parent_id="feature", depends_on=[design.id]),
+        TaskDraft(title="ui", parent_id="feature", depends_on=["api", "feature"]),
+        TaskDraft(title="docs", depends_on=["feature"]),
+        TaskDraft(title="release", depends_on=["feature", "api"]),
+    ]
+    feature, api, ui, docs, release = await hub.tasks.create_tasks_batch(world.admin, drafts, world.team.id)
+
+    detail = await hub.tasks.get_task(world.admin, feature.id)
+
+    assert detail.task.depends_on == (design.id, review.id)
+    assert detail.dependents == (ui.id, docs.id, release.id)
+    assert [(t.title, t.depends_on) for t in detail.subtasks] == [("api", (design.id,)), ("ui", (feature.id, api.id))]
+    assert (await hub.tasks.get_task(world.admin, api.id)).dependents == (ui.id, release.id)

@@ -84,3 +84,20 @@ async def test_keys_of_another_team_are_not_found(world: World) -> None:
     victim = await world.hub.keys.create_key(world.admin, world.team.id, "builder")
     with pytest.raises(NotFound):
         await world.hub.keys.revoke(outsider.principal, victim.key.id)
+
+
+async def test_a_key_answers_for_its_agent_with_every_group_it_is_in(world: World) -> None:
+    hub = world.hub
+    await hub.teams.create_group(world.admin, world.team.id, "reviewers")
+    builder = await world.agent("builder", groups=["builders", "council", "reviewers"])
+    loner = await world.agent("loner", groups=[])
+    assert builder.principal.agent is not None and builder.principal.agent.groups == (
+        "builders",
+        "council",
+        "reviewers",
+    )
+    assert loner.principal.agent is not None and loner.principal.agent.groups == ()
+    await hub.teams.remove_group_members(world.admin, world.team.id, "council", ["builder"])
+    again = await hub.keys.authenticate(builder.key)
+    assert again.agent is not None and again.agent.groups == ("builders", "reviewers")
+    assert (again.key_id, again.org_id, again.agent.id) == (builder.principal.key_id, world.admin.org_id, builder.id)

@@ -12,7 +12,8 @@ from switchboard.limits import ID_MAX
 from switchboard.teams.models import Principal
 
 
-def current_hub(request: Request) -> Hub:
+async def current_hub(request: Request) -> Hub:
+    # Async on purpose: FastAPI runs a plain function dependency in a worker thread, a round trip per request.
     hub: Hub = request.app.state.hub
     return hub
 

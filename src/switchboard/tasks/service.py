@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
+from types import SimpleNamespace
 from typing import Any
 
 import sqlalchemy as sa
@@ -22,6 +23,8 @@ from switchboard.limits import (
     check_chars,
 )
 from switchboard.storage import Database, idempotency
+from switchboard.storage import schema as s
+from switchboard.storage.ids import reserve_ids
 from switchboard.tasks import records
 from switchboard.tasks.claims import TaskListener, ensure_holder, notify
 from switchboard.tasks.dag import find_cycle
@@ -44,6 +47,22 @@ from switchboard.waiting import COMPLETION_WAIT_MAX_SECONDS, check_wait_seconds,
 T = records.T
 D = records.D
 MAX_PAGE = 500
+# get_task in two reads, each statement built once: the task and its sub-tasks (with the team's org, for the
+# visibility rule), then their dependencies together with the task's dependents.
+TASK_FAMILY = (
+    records.task_query()
+    .add_columns(s.teams.c.org_id)
+    .join(s.teams, s.teams.c.id == T.c.team_id)
+    .where(sa.or_(T.c.id == sa.bindparam("task_id"), T.c.parent_id == sa.bindparam("task_id")))
+    .order_by(T.c.id)
+)
+FAMILY_LINKS = (
+    sa.select(D.c.task_id, D.c.depends_on_id)
+    .where(
+        sa.or_(D.c.task_id.in_(sa.bindparam("family", expanding=True)), D.c.depends_on_id == sa.bindparam("task_id"))
+    )
+    .order_by(D.c.task_id, D.c.depends_on_id)
+)
 TASK_TYPE_MAX_CHARS = 50  # the column's width: longer would fail in PostgreSQL and be kept whole by SQLite
 
 
@@ -106,6 +125,8 @@ class TaskService:
             raise InvalidInput(
                 f"a batch holds at most {BATCH_MAX_TASKS} tasks; got {len(drafts)}", limit=BATCH_MAX_TASKS
             )
+        # Refs and cycles are checked before the write transaction: a refused batch never waits for the writer.
+        refs = _batch_refs(drafts)
         team = await self.teams.default_team(principal, team_id)
         # The caller is part of the request: another agent reusing a key is refused, not answered with this one's.
         fingerprint = idempotency.request_hash([principal.actor, [d.model_dump(mode="json") for d in drafts]])
@@ -114,33 +135,53 @@ class TaskService:
                 earlier = await idempotency.reserve(conn, team.id, scope, idempotency_key, fingerprint, self.clock())
                 if earlier is not None:
                     return await records.fetch_tasks(conn, T.c.id.in_(earlier["task_ids"]))
-            ids = await self._insert_drafts(conn, principal, team, drafts)
+            tasks = await self._insert_drafts(conn, principal, team, drafts, refs)
             if idempotency_key is not None:
-                await idempotency.remember(conn, team.id, scope, idempotency_key, {"task_ids": ids})
-            return await records.fetch_tasks(conn, T.c.id.in_(ids))
+                await idempotency.remember(conn, team.id, scope, idempotency_key, {"task_ids": [t.id for t in tasks]})
+            return tasks
 
     async def insert_tasks(
         self, conn: AsyncConnection, principal: Principal, team: Team, drafts: Sequence[TaskDraft]
     ) -> list[int]:
         """Create tasks inside the caller's transaction (a sprint's stories), with a batch's checks and refs."""
-        return await self._insert_drafts(conn, principal, team, drafts)
+        return [t.id for t in await self._insert_drafts(conn, principal, team, drafts, _batch_refs(drafts))]
 
     async def _insert_drafts(
-        self, conn: AsyncConnection, principal: Principal, team: Team, drafts: Sequence[TaskDraft]
-    ) -> list[int]:
-        refs = _batch_refs(drafts)
+        self,
+        conn: AsyncConnection,
+        principal: Principal,
+        team: Team,
+        drafts: Sequence[TaskDraft],
+        refs: dict[str, int],
+    ) -> list[Task]:
         existing = await self._existing_references(conn, team, drafts, refs)
         now = self.clock()
+        # Ids first: each row is then written whole, naming the batch items it waits for by their ids.
+        ids = await reserve_ids(conn, T, len(drafts))
+        by_ref = {ref: ids[i] for ref, i in refs.items()}
+        targets: dict[str | int | None, Target] = {}
         rows = []
         for index, draft in enumerate(drafts):
-            target = await resolve_target(conn, team.id, draft.target)
-            unfinished = [_ref_label(d) for d in draft.depends_on if _is_ref(d, refs) or existing[_as_id(d)] != "done"]
-            rows.append(self._row(team, principal, draft, target, now, index, unfinished, existing, refs))
-        inserted = await conn.execute(T.insert().returning(T.c.id, sort_by_parameter_order=True), rows)
-        ids = [r.id for r in inserted]
-        by_ref = {ref: ids[i] for ref, i in refs.items()}
-        await self._link_batch(conn, drafts, ids, by_ref)
-        await self._name_batch_dependencies(conn, drafts, rows, ids, by_ref, existing)
+            if draft.target not in targets:
+                targets[draft.target] = await resolve_target(conn, team.id, draft.target)
+            unfinished = [
+                f"#{by_ref[str(d)]}" if _is_ref(d, refs) else f"#{_as_id(d)}"
+                for d in draft.depends_on
+                if _is_ref(d, refs) or existing[_as_id(d)] != TaskStatus.DONE.value
+            ]
+            row = self._row(team, principal, draft, targets[draft.target], now, index, unfinished, existing, refs)
+            rows.append({"id": ids[index], **row})
+        depends_on = [
+            tuple(sorted({by_ref[str(d)] if _is_ref(d, refs) else _as_id(d) for d in draft.depends_on}))
+            for draft in drafts
+        ]
+        parents = {
+            ids[i]: by_ref[str(d.parent_id)]
+            for i, d in enumerate(drafts)
+            if d.parent_id is not None and _is_ref(d.parent_id, refs)
+        }
+        await conn.execute(T.insert(), rows)
+        await _link_batch(conn, ids, depends_on, parents)
         await records.append_events(
             conn,
             team.id,
@@ -148,7 +189,11 @@ class TaskService:
             now,
             ((ids[i], "created", {"status": rows[i]["status"], "title": d.title}) for i, d in enumerate(drafts)),
         )
-        return ids
+        # The tasks as written: reading a thousand rows back would cost about as much as writing them.
+        return [
+            records.task_from_row(_written(row, parents.get(row["id"], row["parent_id"])), deps)
+            for row, deps in zip(rows, depends_on, strict=True)
+        ]
 
     async def _existing_references(
         self, conn: AsyncConnection, team: Team, drafts: Sequence[TaskDraft], refs: dict[str, int]
@@ -235,63 +280,20 @@ class TaskService:
             "finished_at": None,
         }
 
-    async def _link_batch(
-        self, conn: AsyncConnection, drafts: Sequence[TaskDraft], ids: list[int], by_ref: dict[str, int]
-    ) -> None:
-        links: list[dict[str, int]] = []
-        for index, draft in enumerate(drafts):
-            deps = {by_ref[str(d)] if _is_ref(d, by_ref) else _as_id(d) for d in draft.depends_on}
-            links.extend({"task_id": ids[index], "depends_on_id": dep} for dep in sorted(deps))
-        if links:
-            await conn.execute(D.insert(), links)
-        parents = [
-            {"child": ids[i], "parent": by_ref[str(d.parent_id)]}
-            for i, d in enumerate(drafts)
-            if d.parent_id is not None and _is_ref(d.parent_id, by_ref)
-        ]
-        if parents:
-            await conn.execute(
-                T.update().where(T.c.id == sa.bindparam("child")).values(parent_id=sa.bindparam("parent")), parents
-            )
-
-    async def _name_batch_dependencies(
-        self,
-        conn: AsyncConnection,
-        drafts: Sequence[TaskDraft],
-        rows: list[dict[str, Any]],
-        ids: list[int],
-        by_ref: dict[str, int],
-        existing: dict[int, str],
-    ) -> None:
-        """Blocked reasons name batch items by the ids they just got, not by their refs."""
-        updates = []
-        for index, draft in enumerate(drafts):
-            reason = rows[index]["blocked_reason"]
-            if not reason or not reason.startswith("waiting") or not any(_is_ref(d, by_ref) for d in draft.depends_on):
-                continue
-            unfinished = [
-                f"#{by_ref[str(d)]}" if _is_ref(d, by_ref) else f"#{_as_id(d)}"
-                for d in draft.depends_on
-                if _is_ref(d, by_ref) or existing[_as_id(d)] != TaskStatus.DONE.value
-            ]
-            updates.append({"task": ids[index], "reason": _waiting_reason(unfinished, [])})
-        if updates:
-            await conn.execute(
-                T.update().where(T.c.id == sa.bindparam("task")).values(blocked_reason=sa.bindparam("reason")), updates
-            )
-
     # -- reading ------------------------------------------------------------------------------------------------
 
     async def get_task(self, principal: Principal, task_id: int) -> TaskDetail:
         async with self.db.read() as conn:
-            await records.load_visible_row(conn, task_id, principal)
-            task = await records.fetch_task(conn, task_id)
-            assert task is not None
-            dependents = (
-                await conn.execute(sa.select(D.c.task_id).where(D.c.depends_on_id == task_id).order_by(D.c.task_id))
-            ).scalars()
-            subtasks = await records.fetch_tasks(conn, T.c.parent_id == task_id)
-            return TaskDetail(task, tuple(dependents), tuple(subtasks))
+            family = (await conn.execute(TASK_FAMILY, {"task_id": task_id})).all()
+            records.visible_row(next((r for r in family if r.id == task_id), None), task_id, principal)
+            links = (await conn.execute(FAMILY_LINKS, {"task_id": task_id, "family": [r.id for r in family]})).all()
+        depends_on: dict[int, list[int]] = {}
+        for waiting, dep in links:
+            depends_on.setdefault(waiting, []).append(dep)
+        tasks = [records.task_from_row(r, depends_on.get(r.id, ())) for r in family]
+        task = next(t for t in tasks if t.id == task_id)
+        dependents = tuple(waiting for waiting, dep in links if dep == task_id)
+        return TaskDetail(task, dependents, tuple(t for t in tasks if t.parent_id == task_id))
 
     async def list_tasks(
         self,
@@ -527,6 +529,34 @@ class TaskService:
             return await records.require_task(conn, task_id)
 
 
+async def _link_batch(
+    conn: AsyncConnection, ids: list[int], depends_on: list[tuple[int, ...]], parents: dict[int, int]
+) -> None:
+    links = [
+        {"task_id": task, "depends_on_id": dep} for task, deps in zip(ids, depends_on, strict=True) for dep in deps
+    ]
+    if links:
+        await conn.execute(D.insert(), links)
+    # Set after the insert: a parent named by ref may come later in the batch than its sub-task.
+    if parents:
+        await conn.execute(
+            T.update().where(T.c.id == sa.bindparam("child")).values(parent_id=sa.bindparam("parent")),
+            [{"child": child, "parent": parent} for child, parent in parents.items()],
+        )
+
+
+def _written(row: dict[str, Any], parent_id: int | None) -> SimpleNamespace:
+    """A new task's row as `records.task_from_row` reads it: nobody holds it, and no sprint or worktree names it
+    yet."""
+    return SimpleNamespace(
+        **{**row, "parent_id": parent_id},
+        holder_name=None,
+        sprint_id=None,
+        story_id=None,
+        worktree_path=None,
+    )
+
+
 async def _unfinished_dependencies(conn: AsyncConnection, task_id: int) -> list[int]:
     dep = T.alias("dep")
     rows = await conn.execute(
@@ -633,10 +663,6 @@ def _in_id_range(task_id: int) -> int:
     if not 0 < task_id <= ID_MAX:
         raise InvalidInput(f"unknown task {task_id}: no such task in this team", unknown=[task_id])
     return task_id
-
-
-def _ref_label(value: int | str) -> str:
-    return str(value) if isinstance(value, str) and not value.strip().lstrip("#").isdigit() else f"#{_as_id(value)}"
 
 
 def _waiting_reason(unfinished: list[str], failed: list[str]) -> str | None:

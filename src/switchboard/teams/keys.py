@@ -16,7 +16,7 @@ from switchboard.storage import Database
 from switchboard.storage import schema as s
 from switchboard.teams.access import require_admin, require_manager
 from switchboard.teams.models import ApiKey, IssuedKey, Org, Principal
-from switchboard.teams.service import TeamService, load_agent
+from switchboard.teams.service import TeamService, agent_from_row, load_agent
 
 KEY_PREFIX = "sb_"
 # Writing last-used on every request would turn each read into a write; once a minute is precise enough.
@@ -139,23 +139,29 @@ class KeyService:
         """The caller behind a key, or Unauthorized (missing, unknown, revoked or expired)."""
         if not plaintext:
             raise Unauthorized()
-        return await self.principal_where(s.api_keys.c.key_hash == hash_key(plaintext))
+        return await self._principal(_CALLER_BY_HASH, {"key_hash": hash_key(plaintext)})
 
     async def principal_where(self, which: sa.ColumnElement[bool]) -> Principal:
         """The caller behind the key `which` selects (a signed-in browser session finds it by its own token), with
         the same checks as `authenticate`."""
+        return await self._principal(_CALLER.where(which), {})
+
+    async def _principal(self, query: sa.Select[Any], params: dict[str, Any]) -> Principal:
         now = self.clock()
         async with self.db.read() as conn:
-            row = (await conn.execute(sa.select(s.api_keys).where(which))).first()
-            if row is None:
-                raise Unauthorized("unknown API key")
-            if row.revoked_at is not None:
-                raise Unauthorized("this API key was revoked")
-            if row.expires_at is not None and row.expires_at <= now:
-                raise Unauthorized("this API key has expired")
-            agent = await load_agent(conn, row.agent_id) if row.agent_id is not None else None
-        await self._mark_used(row.id, row.agent_id, now)
-        return Principal(key_id=row.id, org_id=row.org_id, agent=agent)
+            rows = (await conn.execute(query, params)).all()
+        if not rows:
+            raise Unauthorized("unknown API key")
+        row = rows[0]
+        if row.revoked_at is not None:
+            raise Unauthorized("this API key was revoked")
+        if row.expires_at is not None and row.expires_at <= now:
+            raise Unauthorized("this API key has expired")
+        agent = None
+        if row.agent_id is not None:
+            agent = agent_from_row(row, tuple(sorted(r.group_name for r in rows if r.group_name is not None)))
+        await self._mark_used(row.key_id, row.agent_id, now)
+        return Principal(key_id=row.key_id, org_id=row.org_id, agent=agent)
 
     async def _mark_used(self, key_id: int, agent_id: int | None, now: datetime) -> None:
         last = self._last_marked.get(key_id)
@@ -166,6 +172,24 @@ class KeyService:
             await conn.execute(s.api_keys.update().where(s.api_keys.c.id == key_id).values(last_used_at=now))
             if agent_id is not None:
                 await conn.execute(s.agents.update().where(s.agents.c.id == agent_id).values(last_seen_at=now))
+
+
+# Every request starts here, so the key, its agent and the agent's groups come in one round trip (a row per
+# group, or one row without a group), and the statement is built once.
+_CALLER: sa.Select[Any] = sa.select(
+    s.api_keys.c.id.label("key_id"),
+    s.api_keys.c.org_id,
+    s.api_keys.c.agent_id,
+    s.api_keys.c.revoked_at,
+    s.api_keys.c.expires_at,
+    *s.agents.c,
+    s.groups.c.name.label("group_name"),
+).select_from(
+    s.api_keys.outerjoin(s.agents, s.agents.c.id == s.api_keys.c.agent_id)
+    .outerjoin(s.group_members, s.group_members.c.agent_id == s.agents.c.id)
+    .outerjoin(s.groups, s.groups.c.id == s.group_members.c.group_id)
+)
+_CALLER_BY_HASH = _CALLER.where(s.api_keys.c.key_hash == sa.bindparam("key_hash"))
 
 
 def _key(row: Any) -> ApiKey:
