@@ -6,6 +6,7 @@ import asyncio
 import os
 import secrets
 from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -33,23 +34,35 @@ def anyio_backend() -> str:
 def postgres_url() -> Iterator[str]:
     """A fresh database on the local server for this test session, dropped at the end."""
     name = f"switchboard_test_{os.getpid()}_{secrets.token_hex(3)}"
-
-    async def admin(sql: str) -> None:
-        conn = await asyncpg.connect(f"{PG_SERVER}/postgres", timeout=5)
-        try:
-            await conn.execute(sql)
-        finally:
-            await conn.close()
-
     try:
-        asyncio.run(admin(f'CREATE DATABASE "{name}"'))
+        asyncio.run(_server_admin(f'CREATE DATABASE "{name}"'))
     except (OSError, asyncpg.PostgresError) as exc:
         message = f"PostgreSQL at {PG_SERVER} is not reachable ({exc})"
         if IN_CI:
             pytest.fail(f"{message}; under CI=true the PostgreSQL tests must run")
         pytest.skip(message)
     yield f"{PG_SERVER.replace('postgresql://', 'postgresql+asyncpg://')}/{name}"
-    asyncio.run(admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    asyncio.run(_server_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@contextmanager
+def database_of_its_own(postgres_url: str, label: str) -> Iterator[str]:
+    """A database beside the session's, for a test whose hubs must not meet other tests' teams (they dispatch
+    every team of their database), or must not leave anything in the shared one; dropped afterwards."""
+    name = f"switchboard_{label}_{secrets.token_hex(4)}"
+    asyncio.run(_server_admin(f'CREATE DATABASE "{name}"'))
+    try:
+        yield postgres_url.rsplit("/", 1)[0] + f"/{name}"
+    finally:
+        asyncio.run(_server_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+async def _server_admin(sql: str) -> None:
+    conn = await asyncpg.connect(f"{PG_SERVER}/postgres", timeout=5)
+    try:
+        await conn.execute(sql)
+    finally:
+        await conn.close()
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:

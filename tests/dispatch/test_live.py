@@ -3,9 +3,7 @@ of their agents: it speaks MCP to the hub, works in the task's git worktree, com
 
 from __future__ import annotations
 
-import asyncio
 import itertools
-import secrets
 import subprocess
 import sys
 import time
@@ -14,11 +12,10 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-import asyncpg  # type: ignore[import-untyped]
 import pytest
 
 from switchboard.client import HubClient
-from tests.conftest import PG_SERVER
+from tests.conftest import database_of_its_own
 from tests.live_hub import BACKEND_PARAMS, LiveHub, serving
 
 AGENT = f"{sys.executable} -m switchboard.demo.agent"
@@ -97,18 +94,8 @@ def test_a_scripted_agent_claims_commits_in_its_worktree_and_completes(live: Liv
 @pytest.fixture
 def own_postgres(postgres_url: str) -> Iterator[str]:
     """A database of its own: every hub on the session's shared database would dispatch this test's agents too."""
-    name = f"switchboard_two_hubs_{secrets.token_hex(4)}"
-
-    async def admin(sql: str) -> None:
-        conn = await asyncpg.connect(f"{PG_SERVER}/postgres", timeout=5)
-        try:
-            await conn.execute(sql)
-        finally:
-            await conn.close()
-
-    asyncio.run(admin(f'CREATE DATABASE "{name}"'))
-    yield postgres_url.rsplit("/", 1)[0] + f"/{name}"
-    asyncio.run(admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    with database_of_its_own(postgres_url, "two_hubs") as url:
+        yield url
 
 
 @pytest.mark.postgres

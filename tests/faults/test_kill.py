@@ -3,16 +3,13 @@ write is there exactly once, and the claims of agents that died with it come bac
 
 from __future__ import annotations
 
-import asyncio
-import secrets
 from collections.abc import Iterator
 from pathlib import Path
 
 import anyio
-import asyncpg  # type: ignore[import-untyped]
 import pytest
 
-from tests.conftest import PG_SERVER
+from tests.conftest import database_of_its_own
 from tests.faults.checks import (
     assert_acknowledged_writes_kept,
     assert_left_claims_came_back,
@@ -36,19 +33,8 @@ def database(request: pytest.FixtureRequest) -> Iterator[str | None]:
     if request.param == "sqlite":
         yield None
         return
-    session_url: str = request.getfixturevalue("postgres_url")
-    name = f"switchboard_kill_{secrets.token_hex(4)}"
-
-    async def admin(sql: str) -> None:
-        conn = await asyncpg.connect(f"{PG_SERVER}/postgres", timeout=5)
-        try:
-            await conn.execute(sql)
-        finally:
-            await conn.close()
-
-    asyncio.run(admin(f'CREATE DATABASE "{name}"'))
-    yield session_url.rsplit("/", 1)[0] + f"/{name}"
-    asyncio.run(admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    with database_of_its_own(request.getfixturevalue("postgres_url"), "kill") as url:
+        yield url
 
 
 async def test_a_hub_killed_under_load_keeps_what_it_acknowledged_and_returns_the_dead_agents_claims(

@@ -6,7 +6,6 @@ runs two turns at once."""
 from __future__ import annotations
 
 import itertools
-import secrets
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -19,7 +18,7 @@ import asyncpg  # type: ignore[import-untyped]
 import httpx
 import pytest
 
-from tests.conftest import PG_SERVER
+from tests.conftest import database_of_its_own
 from tests.faults.traffic import Agent, admin_client, mcp_session, new_team
 from tests.live_hub import LiveHub, serving
 from tests.ops.series import sample
@@ -39,18 +38,8 @@ DEADLINE_SECONDS = 60.0
 @pytest.fixture
 def own_database(postgres_url: str) -> Iterator[str]:
     """A database of its own: hubs dispatch every team of their database, and those of other tests are not ours."""
-    name = f"switchboard_two_hubs_load_{secrets.token_hex(4)}"
-
-    async def admin(sql: str) -> None:
-        conn = await asyncpg.connect(f"{PG_SERVER}/postgres", timeout=5)
-        try:
-            await conn.execute(sql)
-        finally:
-            await conn.close()
-
-    anyio.run(admin, f'CREATE DATABASE "{name}"')
-    yield postgres_url.rsplit("/", 1)[0] + f"/{name}"
-    anyio.run(admin, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with database_of_its_own(postgres_url, "two_hubs_load") as url:
+        yield url
 
 
 @pytest.fixture
