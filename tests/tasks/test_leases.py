@@ -1,6 +1,7 @@
 import pytest
 
 from switchboard.errors import Conflict
+from switchboard.tasks import claims
 from switchboard.tasks.models import TaskDraft, TaskStatus
 from tests.conftest import FakeClock, World
 
@@ -17,6 +18,21 @@ async def test_an_expired_lease_returns_the_task_to_ready(world: World, clock: F
     assert task.id in swept.returned
     after = (await hub.tasks.get_task(world.admin, task.id)).task
     assert (after.status, after.holder) == (TaskStatus.READY, None)
+
+
+async def test_one_sweep_returns_every_expired_claim_however_many(
+    world: World, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    hub = world.hub
+    monkeypatch.setattr(claims, "SWEEP_BATCH", 3)
+    builder = await world.agent("builder")
+    drafts = [TaskDraft(title=f"t{i}", lease_seconds=60) for i in range(8)]
+    created = await hub.tasks.create_tasks_batch(world.admin, drafts, world.team.id)
+    for task in created:
+        await hub.claims.claim_task(builder.principal, task.id)
+    clock.advance(61)
+    swept = await hub.claims.sweep_expired_leases()
+    assert sorted(swept.returned) == sorted(t.id for t in created)
 
 
 async def test_heartbeat_renews_the_lease(world: World, clock: FakeClock) -> None:

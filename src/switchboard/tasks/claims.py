@@ -377,10 +377,18 @@ class ClaimService:
         return [(tasks[o], rows[o].status == in_review) if isinstance(o, int) else o for o in outcomes]
 
     async def sweep_expired_leases(self) -> SweepResult:
-        """Return claims whose lease ran out to `ready` (or `failed` after `max_attempts` lost leases)."""
+        """Return claims whose lease ran out to `ready` (or `failed` after `max_attempts` lost leases): all of
+        them, a transaction per `SWEEP_BATCH`."""
         now = self.clock()
         returned: list[int] = []
         failed: list[int] = []
+        while True:
+            swept = len(returned) + len(failed)
+            await self._sweep_batch(now, returned, failed)
+            if len(returned) + len(failed) - swept < SWEEP_BATCH:
+                return SweepResult(tuple(returned), tuple(failed))
+
+    async def _sweep_batch(self, now: datetime, returned: list[int], failed: list[int]) -> None:
         async with self.db.write() as conn:
             query = (
                 sa.select(T.c.id, T.c.team_id, T.c.attempt, T.c.expired_leases, T.c.max_attempts, T.c.holder_agent_id)
@@ -411,7 +419,6 @@ class ClaimService:
                 if gives_up:
                     await records.explain_blocked_dependents(conn, row.id, f"dependency #{row.id} failed", now)
                 (failed if gives_up else returned).append(row.id)
-        return SweepResult(tuple(returned), tuple(failed))
 
 
 def ensure_holder(row: Any, principal: Principal, attempt: int | None, now: datetime, *, allow_steward: bool) -> None:
