@@ -78,6 +78,10 @@ class Load:
         self._target = self.acknowledged + more
         self._reached = asyncio.Event()
         await self._reached.wait()
+        # The holder may have sent its completion since: then wait for another (the kill follows this at once).
+        while not self.forgetful_holders:
+            self._reached = asyncio.Event()
+            await self._reached.wait()
 
     async def kill_and_restart(self) -> None:
         """SIGKILL the hub mid-load and start it again; the agents stay paused until `resume`."""
@@ -188,6 +192,8 @@ class Agent:
 
     async def complete(self, claim: Claim, result: str) -> None:
         task_id, attempt = claim
+        # A completion under way may be applied before a kill: this claim can no longer be counted on to be left.
+        self.load.forgetful_holders.discard(self.ledger.name)
         try:
             done = await self.until_answered(lambda: self.port.complete_task(task_id, attempt, result))
         except HubDown:
