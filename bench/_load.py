@@ -127,7 +127,7 @@ async def _client(
                 break
         writer.write(requests[sent % len(requests)])
         sent += 1
-        status, body = await _answer(reader)
+        status, body = await read_answer(reader)
         answered = loop.time()
         # Paced calls count by their schedule alone: a late answer is exactly what latency should show.
         if scheduled >= measure_from and (plan.rate or answered <= end):
@@ -137,7 +137,7 @@ async def _client(
     return latencies, errors, 0
 
 
-async def _answer(reader: asyncio.StreamReader) -> tuple[int, bytes]:
+async def read_answer(reader: asyncio.StreamReader) -> tuple[int, bytes]:
     head = await reader.readuntil(b"\r\n\r\n")
     status = int(head[9:12])
     length = 0

@@ -34,7 +34,7 @@ async def mcp_claim_next_load(
     url: str, data_dir: Path, load: LoadSettings, rate: float
 ) -> tuple[LoadResult, LoadResult]:
     """`claim_next` tool calls with nothing ready from `load.clients` agents: flat out, then paced at `rate`."""
-    async with hub_process(url, data_dir, _generous_rate_limit()) as hub:
+    async with hub_process(url, data_dir) as hub:
         _, keys = await _agent_keys(hub.base, hub.admin_key, load.clients)
         requests = [[_mcp_call(key, "claim_next", {}, n)] for n, key in enumerate(keys)]
         return await _both_phases(hub.port, hub.pid, requests, load, rate, expect='"isError":false')
@@ -45,7 +45,7 @@ async def rest_get_task_load(
 ) -> tuple[LoadResult, LoadResult]:
     """`GET /api/v1/tasks/{id}` from `load.clients` agents over a team's 200 tasks (some with dependencies and
     sub-tasks): flat out, then paced at `rate`."""
-    async with hub_process(url, data_dir, _generous_rate_limit()) as hub:
+    async with hub_process(url, data_dir) as hub:
         team_id, keys = await _agent_keys(hub.base, hub.admin_key, load.clients)
         ids = await _tasks_to_read(hub.base, hub.admin_key, team_id)
         requests = [
@@ -79,11 +79,6 @@ async def _both_phases(
         expect=expect,
     )
     return flat_out, paced
-
-
-def _generous_rate_limit() -> dict[str, str]:
-    # Each client stays far below the default per-key rate; a high burst only keeps the warm-up from tripping it.
-    return {"SWITCHBOARD_RATE_BURST": "100000"}
 
 
 async def _agent_keys(base: str, admin_key: str, count: int) -> tuple[int, list[str]]:

@@ -13,6 +13,7 @@ from pathlib import Path
 import httpx
 
 from bench._hub_process import free_port, wait_ready
+from bench._load import http_request, read_answer
 from switchboard.config import Settings
 from switchboard.hub import Hub, running_hub
 from switchboard.storage.notifier import PostgresNotifier
@@ -51,7 +52,10 @@ async def wake_latency(url: str, data_dir: Path, rounds: int, *, across_hubs: bo
 
 async def memory_of_waiters(url: str, data_dir: Path, waiters: int) -> tuple[float, float, float]:
     """A hub in its own process holding `waiters` REST claim-next calls that wait: its resident memory before and
-    with them (MiB), and the seconds until all of them returned a task once a batch of that many was created."""
+    with them (MiB), and the seconds until all of them returned a task once a batch of that many was created.
+
+    The waiting calls are prepared requests on connections of their own, read as they are answered: an HTTP
+    client library juggling 1,000 connections takes seconds to hand over 1,000 answers, which is not the hub."""
     port = free_port()
     env = {
         **os.environ,
@@ -62,31 +66,49 @@ async def memory_of_waiters(url: str, data_dir: Path, waiters: int) -> tuple[flo
     command = [sys.executable, "-m", "switchboard", "serve", "--port", str(port), "--log-level", "warning"]
     server = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"
-    limits = httpx.Limits(max_connections=waiters + 10, max_keepalive_connections=waiters + 10)
     try:
         admin_key = await wait_ready(base, data_dir / "admin.key", server)
-        async with httpx.AsyncClient(base_url=base, timeout=120, limits=limits) as http:
+        async with httpx.AsyncClient(base_url=base, timeout=120) as http:
             admin = {"Authorization": f"Bearer {admin_key}"}
             org_id = (await http.get("/api/v1/whoami", headers=admin)).json()["org_id"]
             team = (await http.post(f"/api/v1/orgs/{org_id}/teams", json={"name": "waiters"}, headers=admin)).json()
             created = await http.post(f"/api/v1/teams/{team['id']}/keys", json={"program_id": "builder"}, headers=admin)
-            agent = {"Authorization": f"Bearer {created.json()['key']}"}
             before = _rss_mib(server.pid)
             path = f"/api/v1/teams/{team['id']}/tasks/claim-next?wait_seconds=120"
-            calls = [asyncio.create_task(http.post(path, headers=agent)) for _ in range(waiters)]
-            # Every call has reached the hub and checked once when memory stops growing.
-            await asyncio.sleep(3)
+            request = http_request("POST", path, {"Authorization": f"Bearer {created.json()['key']}"}).encode()
+            calls = [asyncio.create_task(_call(port, request)) for _ in range(waiters)]
+            await _until_waiting(http, waiters)
             holding = _rss_mib(server.pid)
             batch = {"tasks": [{"title": f"t{i}"} for i in range(waiters)]}
             started = time.perf_counter()
             await http.post(f"/api/v1/teams/{team['id']}/tasks/batch", json=batch, headers=admin)
             answers = await asyncio.gather(*calls)
             drained = time.perf_counter() - started
-            assert all(a.status_code == 200 and a.json()["task"] is not None for a in answers)
+            assert all(status == 200 and b'"task":{' in body for status, body in answers), answers[:3]
         return before, holding, drained
     finally:
         server.terminate()
         server.wait(timeout=10)
+
+
+async def _call(port: int, request: bytes) -> tuple[int, bytes]:
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    try:
+        writer.write(request)
+        return await read_answer(reader)
+    finally:
+        writer.close()
+
+
+async def _until_waiting(http: httpx.AsyncClient, waiters: int) -> None:
+    """Until the hub's own gauge counts every call waiting (each has reached it and checked once)."""
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        for line in (await http.get("/metrics")).text.splitlines():
+            if line.startswith("switchboard_waiting_calls ") and float(line.split()[1]) >= waiters:
+                return
+        await asyncio.sleep(0.05)
+    raise TimeoutError(f"the hub did not hold {waiters} waiting calls within 60 s")
 
 
 def _rss_mib(pid: int) -> float:
