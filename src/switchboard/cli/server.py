@@ -16,7 +16,7 @@ from uvicorn.config import LOGGING_CONFIG
 
 from switchboard.api.app import create_app
 from switchboard.api.mcp import serve_stdio
-from switchboard.cli._allocator import pin_mmap_threshold
+from switchboard.cli._memory import freeze_startup_objects, pin_mmap_threshold
 from switchboard.cli._common import EXIT_REFUSED, JsonOption, errors, print_json, report, say
 from switchboard.config import Settings
 from switchboard.dispatch.dispatcher import Dispatcher
@@ -123,6 +123,7 @@ async def _serve(settings: Settings, log_level: str, log_format: LogFormat, as_j
             log_config=None if json_lines else LOGGING_CONFIG,
             access_log=not json_lines,
         )
+        freeze_startup_objects()
         await uvicorn.Server(config).serve()
     finally:
         await hub.close()

@@ -1,8 +1,9 @@
-"""The C allocator's settings for a long-running hub process."""
+"""Memory settings for a long-running hub process: the C allocator's, and the garbage collector's."""
 
 from __future__ import annotations
 
 import ctypes
+import gc
 import os
 import sys
 
@@ -27,3 +28,15 @@ def pin_mmap_threshold() -> None:
     except (OSError, AttributeError):  # not glibc (musl has no libc.so.6 nor mallopt)
         return
     mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD_BYTES)
+
+
+def freeze_startup_objects() -> None:
+    """Leave what the hub built at startup out of the garbage collector's full collections from now on.
+
+    A full collection walks every tracked object, and after startup those are mostly the hub's own (modules,
+    schemas, compiled statements, the routes): about 100 ms each time, a pause every request waiting then sits
+    out. Under 600 MCP calls a second that was every second or so, and it set the p99. Frozen, they are never
+    walked again; what requests make afterwards is collected as before.
+    """
+    gc.collect()
+    gc.freeze()
