@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from typing import Any, TypeVar
@@ -30,6 +31,11 @@ BUSY_LIMIT_SECONDS = 10.0
 # its own errors, which SQLAlchemy wraps as a bare DBAPIError rather than an OperationalError.
 UNAVAILABLE_SQLSTATES = ("08", "57P", "53300")
 
+# A pooled PostgreSQL connection idle for longer than this is checked with a round trip before it is used again: a
+# server restarted meanwhile would otherwise fail the first call to use it. A busy connection is not checked; a
+# server that goes away under load fails the statement in flight, and that invalidates the whole pool.
+PING_IDLE_SECONDS = 1.0
+
 # PostgreSQL cannot hold the NUL character in text (22021) or in JSON (22P05); SQLite can.
 NUL_REFUSED = frozenset({"22021", "22P05"})
 # Where a write transaction collects the teams it changed, announced to waiters once it commits.
@@ -52,8 +58,14 @@ class Database:
             # (which sleeps and retries), keeps write latency low; BEGIN IMMEDIATE still guards other processes.
             self._write_lock: anyio.Lock | None = anyio.Lock()
         else:
-            self.engine = create_async_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
+            # No overflow: past the pool, a call waits for a connection. Overflow connections are closed as soon as
+            # they are returned, so under load each new one cost a server process's start (a third of a REST call).
+            self.engine = create_async_engine(url, pool_size=pool_size, max_overflow=0, pool_use_lifo=True)
+            _ping_when_idle(self.engine)
             self._write_lock = None
+        # Reads run statement by statement: on PostgreSQL (READ COMMITTED) a transaction would give them nothing
+        # but a BEGIN and a ROLLBACK, two more round trips. SQLite's read transaction keeps one snapshot.
+        self._reader = self.engine if self.is_sqlite else self.engine.execution_options(isolation_level="AUTOCOMMIT")
         self.notifier: Notifier = LocalNotifier(self._changes_since) if self.is_sqlite else PostgresNotifier(url)
         # Told each time a call fails because the database could not be reached.
         self.on_unavailable: list[Callable[[], None]] = []
@@ -66,7 +78,7 @@ class Database:
     async def read(self) -> AsyncIterator[AsyncConnection]:
         """A connection for reading; each statement sees committed data."""
         with self._translated_errors():
-            async with self.engine.connect() as conn:
+            async with self._reader.connect() as conn:
                 yield conn
 
     @asynccontextmanager
@@ -224,6 +236,26 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
     def _on_begin(conn: Connection) -> None:
         immediate = conn.get_execution_options().get("sqlite_immediate", False)
         conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+def _ping_when_idle(engine: AsyncEngine) -> None:
+    """Check a pooled connection before use only when it sat idle past PING_IDLE_SECONDS. (SQLAlchemy's
+    `pool_pre_ping` checks every time: three round trips, as many as the read it guards.)"""
+
+    @event.listens_for(engine.sync_engine.pool, "checkin")
+    def _on_checkin(_dbapi_connection: Any, record: ConnectionPoolEntry) -> None:
+        record.info["idle_since"] = time.monotonic()
+
+    @event.listens_for(engine.sync_engine.pool, "checkout")
+    def _on_checkout(dbapi_connection: Any, record: ConnectionPoolEntry, _proxy: Any) -> None:
+        idle_since = record.info.get("idle_since")
+        if idle_since is None or time.monotonic() - idle_since < PING_IDLE_SECONDS:
+            return
+        try:
+            engine.dialect.do_ping(dbapi_connection)
+        except Exception as exc:
+            # The pool replaces the connection and tries again.
+            raise sa.exc.DisconnectionError(_first_line(exc)) from exc
 
 
 def _first_line(exc: BaseException) -> str:
