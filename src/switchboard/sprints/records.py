@@ -96,7 +96,7 @@ async def require_story(conn: AsyncConnection, sprint_id: int, story_id: str) ->
 
 async def fetch_stories(conn: AsyncConnection, where: sa.ColumnElement[bool]) -> list[Story]:
     rows = (await conn.execute(sa.select(S).where(where).order_by(S.c.position))).all()
-    tasks = {t.id: t for t in await task_records.fetch_tasks(conn, T.c.id.in_([r.task_id for r in rows]))}
+    tasks = {t.id: t for t in await task_records.fetch_tasks_by_id(conn, [r.task_id for r in rows])}
     return [
         Story(r.sprint_id, r.story_id, r.wave, tuple(r.dependencies or ()), r.position, tasks[r.task_id]) for r in rows
     ]

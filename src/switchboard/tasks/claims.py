@@ -135,7 +135,7 @@ class ClaimService:
                 else:
                     self._teams_with_work.discard(team_id)
             taken = [o for o in outcomes if isinstance(o, int)]
-            tasks = {t.id: t for t in await records.fetch_tasks(conn, T.c.id.in_(taken))} if taken else {}
+            tasks = {t.id: t for t in await records.fetch_tasks_by_id(conn, taken)} if taken else {}
         for listener in self.on_batch_claimed:
             try:
                 await listener(list(tasks.values()))
@@ -180,22 +180,10 @@ class ClaimService:
             taken.add(row.id)
             outcomes[index] = row.id
             lease = now + timedelta(seconds=row.lease_seconds)
-            updates.append({"claimed_id": row.id, "claimer": agent.id, "lease": lease})
+            updates.append({"claimed_id": row.id, "claimer": agent.id, "lease": lease, "now": now})
             events.append(records.event_row(team_id, row.id, "claimed", agent.name, now, {"attempt": row.attempt + 1}))
         if updates:
-            await conn.execute(
-                T.update()
-                .where(T.c.id == sa.bindparam("claimed_id"))
-                .values(
-                    status=TaskStatus.CLAIMED.value,
-                    holder_agent_id=sa.bindparam("claimer"),
-                    attempt=T.c.attempt + 1,
-                    claimed_at=now,
-                    lease_expires_at=sa.bindparam("lease"),
-                    updated_at=now,
-                ),
-                updates,
-            )
+            await conn.execute(_TAKE, updates)
             await records.insert_events(conn, events)
         return len(fetched) == len(members)
 
@@ -332,6 +320,7 @@ class ClaimService:
                         "new_tokens_out": row.tokens_out + usage.tokens_out,
                         "new_cost": row.cost_usd + usage.cost_usd,
                         "new_model": usage.model or row.model,
+                        "now": now,
                     }
                 )
                 data = {"completed_status": item.outcome.value, "to": status.value}
@@ -347,32 +336,14 @@ class ClaimService:
                     verb = "failed" if status == TaskStatus.FAILED else "was cancelled"
                     await records.explain_blocked_dependents(conn, row.id, f"dependency #{row.id} {verb}", now)
             if updates:
-                await conn.execute(
-                    T.update()
-                    .where(T.c.id == sa.bindparam("finished_id"))
-                    .values(
-                        status=sa.bindparam("new_status"),
-                        completed_status=sa.bindparam("outcome"),
-                        result=sa.bindparam("answer"),
-                        lease_expires_at=None,
-                        finished_at=now,
-                        updated_at=now,
-                        blocked_reason=None,
-                        progress=sa.bindparam("new_progress"),
-                        tokens_in=sa.bindparam("new_tokens_in"),
-                        tokens_out=sa.bindparam("new_tokens_out"),
-                        cost_usd=sa.bindparam("new_cost"),
-                        model=sa.bindparam("new_model"),
-                    ),
-                    updates,
-                )
+                await conn.execute(_FINISH, updates)
             unblocked = await records.unblock_dependents(conn, list(done), now, self.db.row_locks)
             for task_id, by in unblocked.items():
                 team_id = rows[by].team_id
                 events.append(records.event_row(team_id, task_id, "unblocked", done[by], now, {"by": by}))
             await records.insert_events(conn, events)
             ended = [o for o in outcomes if isinstance(o, int)]
-            tasks = {t.id: t for t in await records.fetch_tasks(conn, T.c.id.in_(ended))} if ended else {}
+            tasks = {t.id: t for t in await records.fetch_tasks_by_id(conn, ended)} if ended else {}
         in_review = TaskStatus.IN_REVIEW.value
         return [(tasks[o], rows[o].status == in_review) if isinstance(o, int) else o for o in outcomes]
 
@@ -476,6 +447,38 @@ class _Completion:
 
 
 # The team's ready tasks that any of a set of agents may take (`_bound`), best first; built once.
+# A batch's claims and completions: one statement each, a row of parameters per task, built once.
+_TAKE = (
+    T.update()
+    .where(T.c.id == sa.bindparam("claimed_id"))
+    .values(
+        status=TaskStatus.CLAIMED.value,
+        holder_agent_id=sa.bindparam("claimer"),
+        attempt=T.c.attempt + 1,
+        claimed_at=sa.bindparam("now"),
+        lease_expires_at=sa.bindparam("lease"),
+        updated_at=sa.bindparam("now"),
+    )
+)
+_FINISH = (
+    T.update()
+    .where(T.c.id == sa.bindparam("finished_id"))
+    .values(
+        status=sa.bindparam("new_status"),
+        completed_status=sa.bindparam("outcome"),
+        result=sa.bindparam("answer"),
+        lease_expires_at=None,
+        finished_at=sa.bindparam("now"),
+        updated_at=sa.bindparam("now"),
+        blocked_reason=None,
+        progress=sa.bindparam("new_progress"),
+        tokens_in=sa.bindparam("new_tokens_in"),
+        tokens_out=sa.bindparam("new_tokens_out"),
+        cost_usd=sa.bindparam("new_cost"),
+        model=sa.bindparam("new_model"),
+    )
+)
+
 READY_FOR = sa.select(T).where(
     T.c.team_id == sa.bindparam("team_id"),
     T.c.status == TaskStatus.READY.value,

@@ -44,6 +44,7 @@ TASK_QUERY = sa.select(*TASK_COLUMNS).select_from(
     .outerjoin(S, S.c.task_id == T.c.id)
     .outerjoin(W, sa.and_(W.c.task_id == T.c.id, W.c.status == "active"))
 )
+TASKS_BY_ID = TASK_QUERY.where(T.c.id.in_(sa.bindparam("task_ids", expanding=True))).order_by(T.c.id)
 DEPENDENCIES_OF = (
     sa.select(D.c.task_id, D.c.depends_on_id)
     .where(D.c.task_id.in_(sa.bindparam("task_ids", expanding=True)))
@@ -62,8 +63,18 @@ async def fetch_tasks(
     return [task_from_row(r, deps.get(r.id, ())) for r in rows]
 
 
+async def fetch_tasks_by_id(conn: AsyncConnection, task_ids: Iterable[int]) -> list[Task]:
+    """The tasks of `task_ids` that exist, in id order."""
+    task_ids = list(task_ids)
+    if not task_ids:
+        return []
+    rows = (await conn.execute(TASKS_BY_ID, {"task_ids": task_ids})).all()
+    deps = await dependencies_of(conn, [r.id for r in rows])
+    return [task_from_row(r, deps.get(r.id, ())) for r in rows]
+
+
 async def fetch_task(conn: AsyncConnection, task_id: int) -> Task | None:
-    found = await fetch_tasks(conn, T.c.id == task_id)
+    found = await fetch_tasks_by_id(conn, [task_id])
     return found[0] if found else None
 
 
@@ -169,7 +180,7 @@ async def unblock_dependents(
     """
     if not task_ids:
         return {}
-    pairs = (await conn.execute(sa.select(D.c.task_id, D.c.depends_on_id).where(D.c.depends_on_id.in_(task_ids)))).all()
+    pairs = (await conn.execute(_WAITING_ON, {"task_ids": list(task_ids)})).all()
     if not pairs:
         return {}
     waited_on = {dependent: done for dependent, done in pairs}
@@ -177,22 +188,33 @@ async def unblock_dependents(
     if lock_rows is not None:
         # Two dependencies finishing at once would each see the other unfinished and leave the dependent
         # blocked: locking the dependents first makes the second check wait for the first commit and then see it.
-        blocked = sa.select(T.c.id).where(T.c.id.in_(dependents), T.c.status == TaskStatus.BLOCKED.value)
-        await conn.execute(lock_rows(blocked.order_by(T.c.id)))
-    dep = T.alias("dep")
-    waiting_on_unfinished = (
-        sa.select(D.c.task_id)
-        .join(dep, dep.c.id == D.c.depends_on_id)
-        .where(D.c.task_id == T.c.id, dep.c.status != TaskStatus.DONE.value)
-        .exists()
-    )
-    result = await conn.execute(
-        T.update()
-        .where(T.c.id.in_(dependents), T.c.status == TaskStatus.BLOCKED.value, ~waiting_on_unfinished)
-        .values(status=TaskStatus.READY.value, blocked_reason=None, updated_at=now)
-        .returning(T.c.id)
-    )
+        await conn.execute(lock_rows(_BLOCKED_AMONG), {"task_ids": dependents})
+    result = await conn.execute(_UNBLOCK, {"task_ids": dependents, "now": now})
     return {r.id: waited_on[r.id] for r in sorted(result, key=lambda r: r.id)}
+
+
+_WAITING_ON = sa.select(D.c.task_id, D.c.depends_on_id).where(
+    D.c.depends_on_id.in_(sa.bindparam("task_ids", expanding=True))
+)
+_BLOCKED_AMONG = (
+    sa.select(T.c.id)
+    .where(T.c.id.in_(sa.bindparam("task_ids", expanding=True)), T.c.status == TaskStatus.BLOCKED.value)
+    .order_by(T.c.id)
+)
+_DEP = T.alias("dep")
+_UNBLOCK = (
+    T.update()
+    .where(
+        T.c.id.in_(sa.bindparam("task_ids", expanding=True)),
+        T.c.status == TaskStatus.BLOCKED.value,
+        ~sa.select(D.c.task_id)
+        .join(_DEP, _DEP.c.id == D.c.depends_on_id)
+        .where(D.c.task_id == T.c.id, _DEP.c.status != TaskStatus.DONE.value)
+        .exists(),
+    )
+    .values(status=TaskStatus.READY.value, blocked_reason=None, updated_at=sa.bindparam("now"))
+    .returning(T.c.id)
+)
 
 
 async def explain_blocked_dependents(conn: AsyncConnection, task_id: int, reason: str, now: datetime) -> None:
@@ -264,9 +286,16 @@ async def load_rows(
     if lock_rows is not None:
         # The task rows alone: locking the joined team row too would make every task write of the team wait
         # here, and deadlock with transactions whose event inserts take a key-share lock on that team row.
-        await conn.execute(lock_rows(sa.select(T.c.id).where(T.c.id.in_(task_ids)).order_by(T.c.id)))
-    query = sa.select(T, s.teams.c.org_id).join(s.teams, s.teams.c.id == T.c.team_id).where(T.c.id.in_(task_ids))
-    return {row.id: row for row in await conn.execute(query)}
+        await conn.execute(lock_rows(_TASK_IDS_AMONG), {"task_ids": list(task_ids)})
+    return {row.id: row for row in await conn.execute(_ROWS_WITH_ORG, {"task_ids": list(task_ids)})}
+
+
+_TASK_IDS_AMONG = sa.select(T.c.id).where(T.c.id.in_(sa.bindparam("task_ids", expanding=True))).order_by(T.c.id)
+_ROWS_WITH_ORG = (
+    sa.select(T, s.teams.c.org_id)
+    .join(s.teams, s.teams.c.id == T.c.team_id)
+    .where(T.c.id.in_(sa.bindparam("task_ids", expanding=True)))
+)
 
 
 def visible_row(row: Any, task_id: int, principal: Principal) -> Any:

@@ -134,7 +134,7 @@ class TaskService:
             if idempotency_key is not None:
                 earlier = await idempotency.reserve(conn, team.id, scope, idempotency_key, fingerprint, self.clock())
                 if earlier is not None:
-                    return await records.fetch_tasks(conn, T.c.id.in_(earlier["task_ids"]))
+                    return await records.fetch_tasks_by_id(conn, earlier["task_ids"])
             tasks = await self._insert_drafts(conn, principal, team, drafts, refs)
             if idempotency_key is not None:
                 await idempotency.remember(conn, team.id, scope, idempotency_key, {"task_ids": [t.id for t in tasks]})
@@ -375,7 +375,7 @@ class TaskService:
 
         async def current() -> list[Task]:
             async with self.db.read() as conn:
-                return await records.fetch_tasks(conn, T.c.id.in_(ids))
+                return await records.fetch_tasks_by_id(conn, ids)
 
         def all_finished(tasks: list[Task]) -> bool:
             return all(t.status.is_terminal for t in tasks)
@@ -460,7 +460,7 @@ class TaskService:
             )
             if not cascade:
                 await records.explain_blocked_dependents(conn, task_id, f"dependency #{task_id} was cancelled", now)
-            cancelled = await records.fetch_tasks(conn, T.c.id.in_(ids))
+            cancelled = await records.fetch_tasks_by_id(conn, ids)
         return await notify(self.on_finished, cancelled)
 
     async def retry_task(self, principal: Principal, task_id: int) -> Task:
