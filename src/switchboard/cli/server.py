@@ -16,8 +16,8 @@ from uvicorn.config import LOGGING_CONFIG
 
 from switchboard.api.app import create_app
 from switchboard.api.mcp import serve_stdio
-from switchboard.cli._memory import freeze_startup_objects, pin_mmap_threshold
 from switchboard.cli._common import EXIT_REFUSED, JsonOption, errors, print_json, report, say
+from switchboard.cli._memory import freeze_startup_objects, pin_mmap_threshold
 from switchboard.config import Settings
 from switchboard.dispatch.dispatcher import Dispatcher
 from switchboard.errors import SwitchboardError
