@@ -11,6 +11,7 @@ from pathlib import Path
 import anyio
 import sqlalchemy as sa
 
+from switchboard.background import BackgroundLoop
 from switchboard.clock import Clock, system_clock
 from switchboard.config import Settings
 from switchboard.dashboard.sessions import WebSessionService
@@ -72,10 +73,13 @@ class Hub:
         self.web_sessions = WebSessionService(self.db, clock, self.keys)
         self.rate_limiter = RateLimiter(settings.rate_per_second, settings.rate_burst)
         self.metrics = HubMetrics()
+        self._housekeeping = BackgroundLoop(self.metrics.count_background_error)
+        self._webhook_loop = BackgroundLoop(self.metrics.count_background_error)
         self.claims.on_claimed.append(self.metrics.count_claim)
         self.claims.on_conflict.append(self.metrics.claim_conflicts.inc)
         self.db.on_unavailable.append(self.metrics.database_errors.inc)
         self.notifier.on_wake.append(self.metrics.wake_latency.observe)
+        self.notifier.on_error.append(self.metrics.count_background_error)
         self.metrics.watch_notifier(self.notifier)
 
     @property
@@ -121,46 +125,39 @@ class Hub:
                 # Stopping waits for the round: a database call cut off halfway can hang the loop's shutdown.
                 with anyio.CancelScope(shield=True):
                     await self.housekeeping()
+                await self._housekeeping.pause()
 
     async def _run_webhook_deliveries(self) -> None:
         while True:
             await anyio.sleep(min(self.settings.sweep_interval_seconds, WEBHOOK_INTERVAL_SECONDS))
             await self.deliver_webhooks()
+            await self._webhook_loop.pause()
 
     async def deliver_webhooks(self) -> None:
         """One round of webhook work: new events become deliveries, and those due are sent."""
-        try:
+        with self._webhook_loop.job("webhook_deliveries"):
             await self.webhooks.scan()
             sent = await self.webhooks.deliver_due()
             if sent.failed or sent.disabled:
                 log.warning("webhooks: %d deliveries gave up, %d webhook(s) disabled", sent.failed, len(sent.disabled))
-        except SwitchboardError as exc:
-            log.warning("webhook deliveries skipped: %s", exc.message)
 
     async def housekeeping(self) -> None:
         """One round of periodic work; a job that fails is logged and retried next round."""
-        try:
+        jobs = self._housekeeping.job
+        with jobs("lease_sweep"):
             swept = await self.claims.sweep_expired_leases()
             self.metrics.lease_expiries.inc(len(swept.returned) + len(swept.failed))
             if swept.returned or swept.failed:
                 log.info("lease sweep: %d returned to ready, %d failed", len(swept.returned), len(swept.failed))
-        except SwitchboardError as exc:
-            log.warning("lease sweep skipped: %s", exc.message)
-        try:
+        with jobs("question_expiry"):
             if expired := await self.questions.expire_due():
                 log.info("%d unanswered question(s) expired", expired)
-        except SwitchboardError as exc:
-            log.warning("question expiry skipped: %s", exc.message)
-        try:
+        with jobs("closing_silent_sessions"):
             if closed := await self.sessions.close_silent():
                 log.info("%d silent session(s) closed", closed)
-        except SwitchboardError as exc:
-            log.warning("closing silent sessions skipped: %s", exc.message)
-        try:
+        with jobs("removing_finished_worktrees"):
             if released := await self.worktrees.release_finished():
                 log.info("%d worktree(s) of finished tasks removed", released)
-        except SwitchboardError as exc:
-            log.warning("removing finished tasks' worktrees skipped: %s", exc.message)
 
     async def close(self) -> None:
         await self.db.dispose()

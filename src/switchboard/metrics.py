@@ -60,10 +60,19 @@ class HubMetrics:
         self.database_errors = Counter(
             "switchboard_database_errors", "Database calls that failed because it was unreachable.", registry=r
         )
+        self.background_errors = Counter(
+            "switchboard_background_errors",
+            "Unexpected failures of a background loop's job (logged with a traceback; the loop carried on), by job.",
+            ["loop"],
+            registry=r,
+        )
 
     def watch_notifier(self, notifier: Notifier) -> None:
         """Report the calls waiting for a change, and on PostgreSQL how the listener for other hubs fares."""
         self.registry.register(_NotifierCollector(notifier))
+
+    def count_background_error(self, loop: str) -> None:
+        self.background_errors.labels(loop=loop).inc()
 
     async def count_claim(self, task: Task) -> Task:
         """A claim listener: counts the claim and passes the task on unchanged."""

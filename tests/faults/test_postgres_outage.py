@@ -6,10 +6,11 @@ from the parked calls' periodic re-check."""
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -278,3 +279,131 @@ async def test_a_postgresql_restart_under_load_is_ridden_out(served: Served, tmp
         await scene.recover(back_at)
         await scene.answer_parked_through_the_other_hub()
     await scene.check_load(back_at)
+
+
+@dataclass
+class StreamFollower:
+    """A client of a team's event stream that follows it as the dashboard does: when a connection ends, or is
+    refused, it connects again with the last event id it has. It notes how each connection went."""
+
+    url: str
+    key: str
+    team_id: int
+    after: int | None = None
+    events: list[dict[str, Any]] = field(default_factory=list)
+    statuses: list[int] = field(default_factory=list)
+    refusals: list[str] = field(default_factory=list)
+    broken: list[str] = field(default_factory=list)
+    ended: int = 0
+    arrived: anyio.Event = field(default_factory=anyio.Event)
+
+    async def run(self) -> None:
+        timeout = httpx.Timeout(CALL_BOUND_SECONDS, read=None)
+        async with httpx.AsyncClient(base_url=self.url, timeout=timeout) as client:
+            while True:
+                try:
+                    await self._follow(client)
+                except httpx.TransportError as exc:
+                    self.broken.append(repr(exc))
+                await anyio.sleep(RETRY_PAUSE_SECONDS)
+
+    async def _follow(self, client: httpx.AsyncClient) -> None:
+        headers = {"Authorization": f"Bearer {self.key}", "Accept": "text/event-stream"}
+        last = self.events[-1]["id"] if self.events else self.after
+        if last is not None:
+            headers["Last-Event-ID"] = str(last)
+        path = f"/api/v1/teams/{self.team_id}/events/stream"
+        async with client.stream("GET", path, headers=headers) as response:
+            self.statuses.append(response.status_code)
+            if response.status_code != 200:
+                await response.aread()
+                if problem := rest_problem(response):
+                    self.refusals.append(problem)
+                return
+            fields: dict[str, str] = {}
+            async for line in response.aiter_lines():
+                if line:
+                    name, _, value = line.partition(":")
+                    fields[name] = value.removeprefix(" ")
+                    continue
+                if "id" in fields:
+                    self.events.append({"id": int(fields["id"]), "kind": fields["event"], **json.loads(fields["data"])})
+                    self.arrived.set()
+                fields = {}
+        self.ended += 1
+
+    async def until_count(self, count: int, timeout: float = RECOVERY_TIMEOUT_SECONDS) -> None:
+        with anyio.fail_after(timeout):
+            while len(self.events) < count:
+                self.arrived = anyio.Event()
+                if len(self.events) < count:
+                    await self.arrived.wait()
+
+
+async def team_event_ids(database: str, team_id: int) -> list[int]:
+    conn = await asyncpg.connect(database.replace("+asyncpg", ""), timeout=10)
+    try:
+        rows = await conn.fetch("SELECT id FROM events WHERE team_id = $1 ORDER BY id", team_id)
+    finally:
+        await conn.close()
+    return [row["id"] for row in rows]
+
+
+async def test_an_event_stream_followed_across_a_postgresql_outage_misses_and_repeats_nothing(
+    served: Served,
+) -> None:
+    url = served.hub.url
+    async with admin_client(url, served.hub.admin_key) as admin:
+        assert await until(lambda: readiness(admin), "the hub is ready", timeout=RECOVERY_TIMEOUT_SECONDS)
+        (agent,) = await new_team(admin, ["follower"])
+        tasks = f"/api/v1/teams/{agent.team_id}/tasks"
+        for n in range(3):
+            assert (await admin.post(tasks, json={"title": f"before {n}"})).status_code == 201
+        follower = StreamFollower(url, agent.key, agent.team_id)
+        async with anyio.create_task_group() as group:
+            group.start_soon(follower.run)
+            await follower.until_count(3, timeout=10)
+            # Written just before the stop: the stream may not have handed them out yet.
+            for n in range(2):
+                assert (await admin.post(tasks, json={"title": f"just before {n}"})).status_code == 201
+            written_before = await team_event_ids(served.database, agent.team_id)
+            # Another client resumes from the third event while PostgreSQL is away: refused until it is back.
+            resuming = StreamFollower(url, agent.key, agent.team_id, after=written_before[2])
+            await served.cluster.stop()
+            group.start_soon(resuming.run)
+            try:
+                # Down for longer than the stream's periodic re-check, so the open stream reads during the outage.
+                down_until = time.monotonic() + RECHECK_SECONDS + 1
+                while time.monotonic() < down_until:
+                    with anyio.fail_after(CALL_BOUND_SECONDS):
+                        response = await admin.get(tasks, params={"limit": 1})
+                    assert response.status_code == 503 and rest_problem(response) is None, response.text
+                    await anyio.sleep(RETRY_PAUSE_SECONDS * 5)
+            finally:
+                await served.cluster.start()
+
+            async def answers() -> bool:
+                return (await admin.get(tasks, params={"limit": 1})).is_success
+
+            await until(answers, "the hub answers again")
+            for n in range(3):
+                assert (await admin.post(tasks, json={"title": f"after {n}"})).status_code == 201
+            everything = await team_event_ids(served.database, agent.team_id)
+            await follower.until_count(len(everything))
+            await resuming.until_count(len(everything) - 3)
+            group.cancel_scope.cancel()
+
+    got = [event["id"] for event in follower.events]
+    for client in (follower, resuming):
+        print("stream:", {"statuses": client.statuses, "ended": client.ended, "broken": client.broken})
+        assert client.refusals == [] and set(client.statuses) <= {200, 503}, client.statuses
+        assert client.broken == [], "a connection to the stream broke instead of ending"
+    assert got == everything, "events missed or repeated"
+    assert [event["id"] for event in resuming.events] == everything[3:], "events missed or repeated on resuming"
+    assert resuming.statuses[0] == 503 and resuming.statuses[-1] == 200
+    assert set(written_before) <= set(got) and len(everything) == len(written_before) + 3
+    assert [e["data"]["title"] for e in follower.events if e["kind"] == "created"] == [
+        *(f"before {n}" for n in range(3)),
+        *(f"just before {n}" for n in range(2)),
+        *(f"after {n}" for n in range(3)),
+    ]

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Header
 from sse_starlette import EventSourceResponse, ServerSentEvent
 
 from switchboard.api.dependencies import Caller, CurrentHub, PathId, QueryId
-from switchboard.errors import InvalidInput
+from switchboard.errors import InvalidInput, Unavailable
 from switchboard.hub import Hub
 from switchboard.limits import ID_MAX
 from switchboard.tasks.feed import TeamEventFeed
@@ -58,7 +58,14 @@ async def _events(hub: Hub, feed: TeamEventFeed) -> AsyncIterator[ServerSentEven
     notifier = hub.notifier
     while True:
         subscription = notifier.subscribe(feed.team_id)
-        for event in await feed.next_events():
+        try:
+            events = await feed.next_events()
+        except Unavailable:
+            # The stream rides out the outage (its keep-alive comments go on) and reads again at the next
+            # re-check, or sooner: the listener wakes every team once the database is back.
+            await subscription.wait(notifier.recheck_seconds)
+            continue
+        for event in events:
             yield ServerSentEvent(json.dumps(event.to_json()), event=event.kind, id=str(event.id))
         if feed.more:
             continue

@@ -21,6 +21,7 @@ import anyio
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from switchboard.background import BackgroundLoop
 from switchboard.dispatch import records
 from switchboard.dispatch.models import (
     CommandRunner,
@@ -89,6 +90,8 @@ class Dispatcher:
         # The last reason each agent was refused a turn, so a refusal is logged once, not at every scan.
         self.refused: dict[int, str] = {}
         self._group: anyio.abc.TaskGroup | None = None
+        self._scans = BackgroundLoop(hub.metrics.count_background_error)
+        self._leases = BackgroundLoop(hub.metrics.count_background_error)
         self.started = anyio.Event()
 
     async def run(self) -> None:
@@ -101,14 +104,16 @@ class Dispatcher:
                 self.started.set()
                 teams: set[int] | None = None
                 while True:
+                    scanned = False
                     # Stopping waits for a scan to finish: a database call cut off halfway leaves its connection
                     # to be closed by a stray task (aiosqlite's can then hang the event loop's shutdown).
-                    with anyio.CancelScope(shield=True):
-                        try:
-                            await self.scan(teams)
-                        except SwitchboardError as exc:
-                            log.warning("dispatch scan skipped: %s", exc.message)
-                    teams = await watch.changes(self.scan_seconds)
+                    with anyio.CancelScope(shield=True), self._scans.job("dispatch_scan"):
+                        await self.scan(teams)
+                        scanned = True
+                    await self._scans.pause()
+                    changed = await watch.changes(self.scan_seconds)
+                    # The changes a failed scan was given are not given again: the next scan looks at every team.
+                    teams = changed if scanned else None
         finally:
             self._group = None
             self.hub.notifier.unwatch(watch)
@@ -305,11 +310,9 @@ class Dispatcher:
     async def _keep_leases(self) -> None:
         while True:
             await anyio.sleep(self.lease_seconds / 3)
-            with anyio.CancelScope(shield=True):
-                try:
-                    await self.renew_and_sweep()
-                except SwitchboardError as exc:
-                    log.warning("turn leases not renewed: %s", exc.message)
+            with anyio.CancelScope(shield=True), self._leases.job("turn_lease_renewal"):
+                await self.renew_and_sweep()
+            await self._leases.pause()
 
     async def renew_and_sweep(self) -> list[int]:
         """Renew this hub's turns' leases; end as `lost` the turns whose hub stopped renewing. The lost ids."""

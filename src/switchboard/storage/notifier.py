@@ -19,6 +19,8 @@ import anyio
 import asyncpg  # type: ignore[import-untyped]
 from sqlalchemy.engine import make_url
 
+from switchboard.background import BackgroundLoop, ErrorListener
+
 log = logging.getLogger("switchboard.notifier")
 
 CHANNEL = "switchboard"
@@ -28,6 +30,8 @@ RECONNECT_MIN_SECONDS = 0.1
 # Until the listener is back, /readyz reports the hub not ready; a refused connection every 2 s costs nothing.
 RECONNECT_MAX_SECONDS = 2.0
 PING_SECONDS = 5.0
+# How asyncpg says the server went away or cannot be reached: expected, unlike anything else a listener raises.
+CONNECTION_ERRORS = (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, asyncpg.InternalClientError)
 # Told, each time a waiter runs again after a wake-up, how long after the change's announcement that was.
 WakeListener = Callable[[float], None]
 
@@ -119,6 +123,7 @@ class Notifier:
         self._teams: dict[int, _TeamSignal] = {}
         self._watches: list[ChangeWatch] = []
         self.on_wake: list[WakeListener] = []
+        self.on_error: list[ErrorListener] = []
 
     def watch(self) -> ChangeWatch:
         """Hear about every team's changes from now on (until `unwatch`)."""
@@ -160,6 +165,10 @@ class Notifier:
         for signal in self._teams.values():
             signal.bump()
 
+    def _count_error(self, loop: str) -> None:
+        for listener in self.on_error:
+            listener(loop)
+
     async def start(self) -> None:
         """Begin hearing other processes' changes (nothing to do in-process)."""
 
@@ -197,14 +206,15 @@ class LocalNotifier(Notifier):
 
     async def _watch(self, changes_since: ChangesSince) -> None:
         seen: int | None = None
+        # The watch must outlive any failure; waiters re-check anyway.
+        passes = BackgroundLoop(self._count_error)
         while True:
-            try:
+            with passes.job("change_watch"):
                 newest, teams = await changes_since(seen)
                 if seen is not None:
                     self.wake_local(teams)
                 seen = newest
-            except Exception as exc:  # the watch must outlive any failure; waiters re-check anyway
-                log.warning("watching for changes failed: %s", exc)
+            await passes.pause()
             await asyncio.sleep(self._interval)
 
 
@@ -302,13 +312,18 @@ class PostgresNotifier(Notifier):
     async def _listen_forever(self) -> None:
         delay = RECONNECT_MIN_SECONDS
         while True:
+            # The listener must outlive any failure. Back off only while connecting fails: a connection that was
+            # up starts again from the minimum.
             try:
                 await self._listen_once()
-            except Exception as exc:  # the listener must outlive any failure
-                # Back off only while connecting fails: a connection that was up starts again from the minimum.
+            except Exception as exc:
                 if self.listening.is_set():
                     delay = RECONNECT_MIN_SECONDS
-                log.warning("notification listener lost its connection (%s); reconnecting in %.1fs", exc, delay)
+                if isinstance(exc, CONNECTION_ERRORS):
+                    log.warning("notification listener lost its connection (%s); reconnecting in %.1fs", exc, delay)
+                else:
+                    log.exception("notification listener failed; reconnecting in %.1fs", delay)
+                    self._count_error("notification_listener")
             self.listening.clear()
             await asyncio.sleep(delay)
             delay = min(delay * 2, RECONNECT_MAX_SECONDS)
