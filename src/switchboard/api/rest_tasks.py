@@ -12,6 +12,7 @@ from switchboard.api.dependencies import Caller, CurrentHub, PathId, QueryId
 from switchboard.limits import (
     ATTEMPTS_MAX,
     BATCH_MAX_TASKS,
+    ID_MAX,
     LEASE_MAX_SECONDS,
     LEASE_MIN_SECONDS,
     PROGRESS_MAX,
@@ -126,7 +127,9 @@ class NewTarget(BaseModel):
 class TaskWaitRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    task_ids: list[int | str] = Field(min_length=1, max_length=BATCH_MAX_TASKS, description="The tasks to wait for.")
+    task_ids: list[Annotated[int, Field(ge=1, le=ID_MAX)] | str] = Field(
+        min_length=1, max_length=BATCH_MAX_TASKS, description="The tasks to wait for."
+    )
     timeout_seconds: float = Field(
         COMPLETION_WAIT_MAX_SECONDS,
         ge=0,
