@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -11,6 +12,7 @@ from starlette.exceptions import HTTPException
 from starlette.responses import JSONResponse, Response
 
 from switchboard.errors import RateLimited, SwitchboardError
+from switchboard.limits import too_many_chars
 
 
 class ErrorFields(BaseModel):
@@ -48,6 +50,30 @@ def plain_error(status: int, code: str, message: str, details: dict[str, Any] | 
     return JSONResponse({"error": {"code": code, "message": message, "details": details or {}}}, status_code=status)
 
 
+def validation_refusal(errors: Sequence[Any]) -> JSONResponse:
+    """What a request the API's declared types refuse answers: a text over its declared length exactly as the
+    services refuse it (413 too_large), anything else 422 with each problem and, for a declared limit, the limit."""
+    if errors and all(err["type"] == "string_too_long" for err in errors):
+        first = errors[0]
+        field = ".".join(str(p) for p in first["loc"][1:])
+        return error_response(too_many_chars(field, len(first["input"]), first["ctx"]["max_length"]))
+    problems = [_problem(err) for err in errors]
+    summary = "; ".join(f"{p['field'] or 'body'}: {p['problem']}" for p in problems[:5])
+    return plain_error(422, "invalid_input", f"invalid request: {summary}", {"problems": problems})
+
+
+def _problem(err: Any) -> dict[str, Any]:
+    problem = {"field": ".".join(str(p) for p in err["loc"] if p != "body"), "problem": err["msg"]}
+    bounds = [value for name, value in err.get("ctx", {}).items() if name in LIMIT_NAMES]
+    if bounds:
+        problem["limit"] = bounds[0]
+    return problem
+
+
+# The names pydantic gives a declared limit in an error's context.
+LIMIT_NAMES = frozenset({"max_length", "min_length", "ge", "le", "gt", "lt"})
+
+
 def install_error_handlers(app: FastAPI) -> None:
     async def on_switchboard_error(_: Request, exc: Exception) -> Response:
         assert isinstance(exc, SwitchboardError)
@@ -55,12 +81,7 @@ def install_error_handlers(app: FastAPI) -> None:
 
     async def on_validation_error(_: Request, exc: Exception) -> Response:
         assert isinstance(exc, RequestValidationError)
-        problems = [
-            {"field": ".".join(str(p) for p in err["loc"] if p != "body"), "problem": err["msg"]}
-            for err in exc.errors()
-        ]
-        summary = "; ".join(f"{p['field'] or 'body'}: {p['problem']}" for p in problems[:5])
-        return plain_error(422, "invalid_input", f"invalid request: {summary}", {"problems": problems})
+        return validation_refusal(exc.errors())
 
     async def on_http_error(_: Request, exc: Exception) -> Response:
         assert isinstance(exc, HTTPException)

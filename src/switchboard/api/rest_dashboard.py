@@ -9,6 +9,7 @@ from fastapi import APIRouter, Query
 from switchboard.api.dependencies import Caller, CurrentHub, PathId
 from switchboard.api.shapes import iso
 from switchboard.sprints.models import parse_sprint_id
+from switchboard.tasks.overview import FINISHED_SHOWN_MAX
 
 router = APIRouter(tags=["dashboard"])
 
@@ -26,7 +27,9 @@ async def get_board(
     team_id: PathId,
     principal: Caller,
     hub: CurrentHub,
-    finished: Annotated[int, Query(ge=0, le=500, description="Finished tasks shown per finished status.")] = 50,
+    finished: Annotated[
+        int, Query(ge=0, le=FINISHED_SHOWN_MAX, description="Finished tasks shown per finished status.")
+    ] = 50,
 ) -> dict[str, Any]:
     """The team's board: every open task (up to 5,000) and the most recently finished ones of each finished status,
     as cards, with every status's count."""

@@ -6,14 +6,16 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header
-from pydantic import BaseModel, ConfigDict, Field
+from fastapi import APIRouter, Header, Query
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field
 
+from switchboard.api.bounds import IdempotencyKey, LongText, WaitSeconds
 from switchboard.api.dependencies import Caller, CurrentHub, PathId, QueryId
-from switchboard.api.rest_tasks import WaitSeconds
 from switchboard.messages.models import HistoryQuery, InboxQuery, MessageDraft
+from switchboard.messages.service import MARK_READ_MAX, MAX_PAGE
 
 router = APIRouter(tags=["messages"])
+MessagePage = Annotated[int, Query(ge=1, le=MAX_PAGE)]
 IdempotencyHeader = Annotated[
     str | None,
     Header(alias="Idempotency-Key", description="Same key and body returns the first answer; another body is 409."),
@@ -21,7 +23,8 @@ IdempotencyHeader = Annotated[
 
 
 class NewMessage(MessageDraft):
-    idempotency_key: str | None = None
+    message: LongText | None = Field(None, validation_alias=AliasChoices("message", "body"))
+    idempotency_key: IdempotencyKey = None
 
     def draft(self) -> MessageDraft:
         return MessageDraft.model_validate(self.model_dump(exclude={"idempotency_key"}))
@@ -30,7 +33,9 @@ class NewMessage(MessageDraft):
 class ReadMarks(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    message_ids: list[int] = Field(description="Ids of messages delivered to you.")
+    message_ids: list[int] = Field(
+        min_length=1, max_length=MARK_READ_MAX, description="Ids of messages delivered to you."
+    )
 
 
 @router.post("/teams/{team_id}/messages", status_code=201)
@@ -56,7 +61,7 @@ async def list_team_messages(
     since: datetime | None = None,
     until: datetime | None = None,
     after_id: QueryId = None,
-    limit: int = 100,
+    limit: MessagePage = 100,
 ) -> dict[str, Any]:
     """The team's messages oldest first. An admin key sees all of them; an agent (a manager too) only those it sent
     or received. Pass `next_cursor` back as `after_id` for the next page."""
@@ -71,7 +76,7 @@ async def inbox(
     session_id: str | None = None,
     mark_as_read: bool = True,
     include_read: bool = False,
-    limit: int = 50,
+    limit: MessagePage = 50,
     message_type: str | None = None,
     priority: str | None = None,
     wait_seconds: WaitSeconds = 0,
@@ -87,7 +92,7 @@ async def inbox(
 async def sent(
     principal: Caller,
     hub: CurrentHub,
-    limit: int = 50,
+    limit: MessagePage = 50,
     message_type: str | None = None,
     before_id: QueryId = None,
     team_id: QueryId = None,
@@ -106,7 +111,7 @@ async def history(
     since: datetime | None = None,
     until: datetime | None = None,
     after_id: QueryId = None,
-    limit: int = 100,
+    limit: MessagePage = 100,
     team_id: QueryId = None,
 ) -> dict[str, Any]:
     """Messages the caller sent or received, oldest first, by thread, peer, type and time."""

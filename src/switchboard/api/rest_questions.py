@@ -7,37 +7,45 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field
 
+from switchboard.api.bounds import LongText, WaitSeconds
 from switchboard.api.dependencies import Caller, CurrentHub, PathId
-from switchboard.api.rest_tasks import WaitSeconds
+from switchboard.questions import alerts
+from switchboard.questions.models import OPTIONS_MAX, TIMEOUT_DEFAULT_MINUTES, TIMEOUT_MAX_MINUTES, TIMEOUT_MIN_MINUTES
+from switchboard.questions.service import LIST_MAX
 
 router = APIRouter(tags=["questions"])
-Limit = Annotated[int, Query(ge=1, le=500)]
+Limit = Annotated[int, Query(ge=1, le=LIST_MAX)]
+AlertLimit = Annotated[int, Query(ge=1, le=alerts.LIST_MAX)]
 
 
 class NewQuestion(BaseModel):
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
-    question: str
-    options: list[str] | None = None
+    question: LongText
+    options: list[str] | None = Field(
+        None, max_length=OPTIONS_MAX, description="Two or more choices to pick from, or none for a free answer."
+    )
     kind: str | None = Field(None, description="question (default), approval or review.")
     task_id: int | None = Field(None, validation_alias=AliasChoices("task_id", "taskId"))
     timeout_minutes: int | None = Field(
         None,
+        ge=TIMEOUT_MIN_MINUTES,
+        le=TIMEOUT_MAX_MINUTES,
         validation_alias=AliasChoices("timeout_minutes", "timeoutMinutes"),
-        description="1 to 10080; default 1440 (a day).",
+        description=f"Default {TIMEOUT_DEFAULT_MINUTES}.",
     )
 
 
 class Answer(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    answer: str = Field(description="With options, one of them (any case).")
+    answer: LongText = Field(description="With options, one of them (any case).")
 
 
 class NewAlert(BaseModel):
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
-    message: str
+    message: LongText
     priority: str | None = Field(None, description="low, normal (default), high or critical.")
     task_id: int | None = Field(None, validation_alias=AliasChoices("task_id", "taskId"))
 
@@ -103,7 +111,7 @@ async def send_alert(team_id: PathId, body: NewAlert, principal: Caller, hub: Cu
 
 @router.get("/teams/{team_id}/alerts", status_code=200, tags=["alerts"])
 async def list_team_alerts(
-    team_id: PathId, principal: Caller, hub: CurrentHub, unacknowledged_only: bool = False, limit: Limit = 100
+    team_id: PathId, principal: Caller, hub: CurrentHub, unacknowledged_only: bool = False, limit: AlertLimit = 100
 ) -> dict[str, Any]:
     """The team's alerts, newest first (people and managers)."""
     found = await hub.questions.alerts.list_alerts(principal, team_id, unacknowledged_only, limit)
@@ -112,7 +120,7 @@ async def list_team_alerts(
 
 @router.get("/alerts", status_code=200, tags=["alerts"])
 async def list_alerts(
-    principal: Caller, hub: CurrentHub, unacknowledged_only: bool = False, limit: Limit = 100
+    principal: Caller, hub: CurrentHub, unacknowledged_only: bool = False, limit: AlertLimit = 100
 ) -> dict[str, Any]:
     """Alerts across every team the key reaches (an admin key: its org), newest first."""
     found = await hub.questions.alerts.list_alerts(principal, None, unacknowledged_only, limit)

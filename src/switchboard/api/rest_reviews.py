@@ -7,7 +7,11 @@ from typing import Any
 from fastapi import APIRouter, Query
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field
 
+from switchboard.api.bounds import LongText
 from switchboard.api.dependencies import Caller, CurrentHub, PathId
+from switchboard.limits import TEXT_MAX_BYTES
+from switchboard.reviews.models import COMMENTS_MAX
+from switchboard.reviews.service import LIST_LIMIT_MAX
 
 router = APIRouter(tags=["reviews"])
 
@@ -18,7 +22,7 @@ class ReviewRequest(BaseModel):
     reviewer: str | int | None = Field(
         default=None, description="The agent to ask (name or id); default: the hub picks one."
     )
-    summary: str | None = Field(default=None, description="What changed and how it was tested.")
+    summary: LongText | None = Field(default=None, description="What changed and how it was tested.")
     attempt: int | None = Field(
         default=None, description="The attempt number your claim returned; a stale one is refused."
     )
@@ -31,9 +35,11 @@ class ReviewVerdict(BaseModel):
         validation_alias=AliasChoices("verdict", "status"),
         description="approve, request_changes (or changes_requested) or reject.",
     )
-    summary: str | None = None
+    summary: LongText | None = None
     comments: list[str | dict[str, Any]] | None = Field(
-        None, description='Strings or objects such as {"file", "line", "body"}; at most 200, 64 KiB in all.'
+        None,
+        max_length=COMMENTS_MAX,
+        description=f'Strings or objects such as {{"file", "line", "body"}}; at most {TEXT_MAX_BYTES} bytes in all.',
     )
 
 
@@ -73,7 +79,7 @@ async def team_reviews(
     hub: CurrentHub,
     status: str | None = Query(None, description="pending, approved, changes_requested, rejected, withdrawn or all."),
     reviewer: str | None = Query(None, description="Only reviews assigned to this agent (name or id)."),
-    limit: int = Query(100, description="At most this many (1 to 500)."),
+    limit: int = Query(100, ge=1, le=LIST_LIMIT_MAX, description="At most this many."),
 ) -> dict[str, Any]:
     """The team's reviews, pending ones oldest first and others newest first."""
     return _reviews(await hub.reviews.list_reviews(principal, team_id, status, reviewer, limit))

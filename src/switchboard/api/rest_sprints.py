@@ -7,14 +7,18 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path
+from fastapi import APIRouter, Path, Query
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field
 
+from switchboard.api.bounds import LongText
 from switchboard.api.dependencies import Caller, CurrentHub, PathId
+from switchboard.limits import PROGRESS_MAX, SHORT_TEXT_MAX_CHARS
 from switchboard.sprints.models import StoryDraft
+from switchboard.sprints.service import LIST_MAX, NAME_MAX_CHARS, SPRINT_MAX_STORIES
 
 router = APIRouter(tags=["sprints"])
 SprintPath = Annotated[str, Path(max_length=40, description="The sprint's number or key: `12` or `sprint-12`.")]
+SprintPage = Annotated[int, Query(ge=1, le=LIST_MAX)]
 StoryPath = Annotated[str, Path(max_length=100, description="The story's id, as given when it was created.")]
 
 
@@ -24,10 +28,12 @@ class NewSprint(BaseModel):
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
     project_name: str = Field(validation_alias=AliasChoices("project_name", "projectName"))
-    branch: str | None = None
-    description: str | None = None
+    branch: str | None = Field(None, max_length=NAME_MAX_CHARS)
+    description: LongText | None = None
     stories: list[dict[str, Any]] = Field(
-        description="Stories: `id`, `title`, `wave`, `dependencies`, and optionally `target`, `instructions`."
+        min_length=1,
+        max_length=SPRINT_MAX_STORIES,
+        description="Stories: `id`, `title`, `wave`, `dependencies`, and optionally `target`, `instructions`.",
     )
 
     def drafts(self) -> list[StoryDraft]:
@@ -42,8 +48,10 @@ class StoryChanges(BaseModel):
     status: str | None = Field(
         None, description="active, done, skipped, failed, cancelled or todo (and the seeds' other names)."
     )
-    progress: float | None = Field(None, description="Percent done, 0 to 100.")
-    current_action: str | None = Field(None, validation_alias=AliasChoices("current_action", "currentAction"))
+    progress: float | None = Field(None, ge=0, le=PROGRESS_MAX, description="Percent done.")
+    current_action: str | None = Field(
+        None, max_length=SHORT_TEXT_MAX_CHARS, validation_alias=AliasChoices("current_action", "currentAction")
+    )
 
 
 class SprintCompletion(BaseModel):
@@ -66,7 +74,7 @@ async def create_sprint(team_id: PathId, body: NewSprint, principal: Caller, hub
 
 @router.get("/teams/{team_id}/sprints", status_code=200)
 async def list_sprints(
-    team_id: PathId, principal: Caller, hub: CurrentHub, status: str | None = None, limit: int = 100
+    team_id: PathId, principal: Caller, hub: CurrentHub, status: str | None = None, limit: SprintPage = 100
 ) -> dict[str, Any]:
     """The team's sprints, newest first, with counts and percent done; `status` is active or completed."""
     sprints = await hub.sprints.list_sprints(principal, status, team_id, limit)

@@ -9,7 +9,9 @@ from pydantic import AliasChoices, BaseModel, ConfigDict, Field
 
 from switchboard.api.dependencies import Caller, CurrentHub, PathId, QueryId
 from switchboard.errors import InvalidInput
+from switchboard.limits import PROGRAM_STATE_MAX_BYTES
 from switchboard.state.models import ProgramState
+from switchboard.state.service import HISTORY_MAX_PAGE
 
 router = APIRouter(tags=["program state"])
 
@@ -26,7 +28,10 @@ class StateUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
     context_summary: Any = Field(None, validation_alias=AliasChoices("context_summary", "contextSummary"))
-    state: dict[str, Any] | None = None
+    state: dict[str, Any] | None = Field(
+        None,
+        description=f"The whole document is at most {PROGRAM_STATE_MAX_BYTES} bytes as JSON, checked by the hub (413).",
+    )
     mode: str = Field("merge", description="merge: replace only the keys sent; replace: the whole document.")
     expected_version: int | None = Field(
         None,
@@ -72,7 +77,7 @@ async def get_program_state_history(
     agent_id: AgentRef,
     principal: Caller,
     hub: CurrentHub,
-    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    limit: Annotated[int, Query(ge=1, le=HISTORY_MAX_PAGE)] = 20,
     before_version: QueryId = None,
     team_id: QueryId = None,
 ) -> dict[str, Any]:

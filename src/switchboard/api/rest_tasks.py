@@ -7,30 +7,60 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Header, Query
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field
 
+from switchboard.api.bounds import Cost, IdempotencyKey, LongText, Model, Tokens, WaitSeconds
 from switchboard.api.dependencies import Caller, CurrentHub, PathId, QueryId
+from switchboard.limits import (
+    ATTEMPTS_MAX,
+    BATCH_MAX_TASKS,
+    ID_MAX,
+    LEASE_MAX_SECONDS,
+    LEASE_MIN_SECONDS,
+    PROGRESS_MAX,
+    SHORT_TEXT_MAX_CHARS,
+    TAGS_MAX,
+    TITLE_MAX_CHARS,
+)
 from switchboard.sprints.models import parse_sprint_id
 from switchboard.tasks.models import TaskDraft, Usage
-from switchboard.tasks.service import TaskFilters
+from switchboard.tasks.service import MAX_PAGE, TAG_MAX_CHARS, TASK_TYPE_MAX_CHARS, TaskFilters
+from switchboard.waiting import COMPLETION_WAIT_MAX_SECONDS
 
 router = APIRouter(tags=["tasks"])
 IdempotencyHeader = Annotated[
     str | None,
     Header(alias="Idempotency-Key", description="Same key and body returns the first answer; another body is 409."),
 ]
+Title = Annotated[str, Field(min_length=1, max_length=TITLE_MAX_CHARS)]
+TaskType = Annotated[str | None, Field(max_length=TASK_TYPE_MAX_CHARS)]
+Tags = Annotated[
+    list[str], Field(max_length=TAGS_MAX, description=f"Each tag is 1 to {TAG_MAX_CHARS} characters (422 otherwise).")
+]
+Reason = Annotated[str | None, Field(max_length=SHORT_TEXT_MAX_CHARS)]
 
 
-class NewTask(TaskDraft):
-    idempotency_key: str | None = None
+class TaskItem(TaskDraft):
+    """A task draft with its limits declared, so the API's document shows them; the service checks them too."""
+
+    title: Title
+    instructions: LongText = Field("", validation_alias=AliasChoices("instructions", "description"))
+    task_type: TaskType = None
+    tags: Tags = Field(default_factory=list)
+    lease_seconds: int | None = Field(None, ge=LEASE_MIN_SECONDS, le=LEASE_MAX_SECONDS)
+    max_attempts: int | None = Field(None, ge=1, le=ATTEMPTS_MAX)
 
     def draft(self) -> TaskDraft:
         return TaskDraft.model_validate(self.model_dump(exclude={"idempotency_key"}, exclude_unset=True))
 
 
+class NewTask(TaskItem):
+    idempotency_key: IdempotencyKey = None
+
+
 class NewTaskBatch(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    tasks: list[TaskDraft]
-    idempotency_key: str | None = None
+    tasks: list[TaskItem] = Field(min_length=1, max_length=BATCH_MAX_TASKS)
+    idempotency_key: IdempotencyKey = None
 
 
 class TaskChanges(BaseModel):
@@ -38,13 +68,13 @@ class TaskChanges(BaseModel):
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
-    progress: float | None = None
-    current_action: str | None = None
-    title: str | None = None
-    instructions: str | None = Field(None, validation_alias=AliasChoices("instructions", "description"))
+    progress: float | None = Field(None, ge=0, le=PROGRESS_MAX)
+    current_action: Reason = None
+    title: Title | None = None
+    instructions: LongText | None = Field(None, validation_alias=AliasChoices("instructions", "description"))
     priority: str | int | None = None
-    tags: list[str] | None = None
-    task_type: str | None = None
+    tags: Tags | None = None
+    task_type: TaskType = None
     attempt: int | None = None
 
 
@@ -62,11 +92,11 @@ class Completion(BaseModel):
         validation_alias=AliasChoices("completed_status", "status", "completedStatus"),
         description="SUCCESS or SKIPPED (done), FAILED (failed), CANCELLED (cancelled).",
     )
-    result: str | None = None
-    tokens_in: int = 0
-    tokens_out: int = 0
-    cost_usd: float = 0.0
-    model: str | None = None
+    result: LongText | None = None
+    tokens_in: Tokens = 0
+    tokens_out: Tokens = 0
+    cost_usd: Cost = 0.0
+    model: Model = None
     attempt: int | None = None
 
 
@@ -74,14 +104,14 @@ class Release(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     attempt: int | None = None
-    reason: str | None = None
+    reason: Reason = None
 
 
 class Cancellation(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     cascade: bool = False
-    reason: str | None = None
+    reason: Reason = None
 
 
 class NewTarget(BaseModel):
@@ -97,13 +127,18 @@ class NewTarget(BaseModel):
 class TaskWaitRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    task_ids: list[int | str] = Field(min_length=1, description="The tasks to wait for (1 to 1000).")
-    timeout_seconds: float = Field(3600, description="The longest to wait, in seconds, 0 to 3600.")
+    task_ids: list[Annotated[int, Field(ge=1, le=ID_MAX)] | str] = Field(
+        min_length=1, max_length=BATCH_MAX_TASKS, description="The tasks to wait for."
+    )
+    timeout_seconds: float = Field(
+        COMPLETION_WAIT_MAX_SECONDS,
+        ge=0,
+        le=COMPLETION_WAIT_MAX_SECONDS,
+        description="The longest to wait, in seconds.",
+    )
 
 
-WaitSeconds = Annotated[
-    float, Query(description="Seconds (0 to 300) to wait for something to arrive when there is nothing yet.")
-]
+TaskPage = Annotated[int, Query(ge=1, le=MAX_PAGE)]
 
 
 # -- creating and reading -----------------------------------------------------------------------------------------
@@ -148,7 +183,7 @@ async def list_tasks(
     tag: str | None = None,
     created_by: str | None = None,
     sprint_id: str | None = None,
-    limit: int = 50,
+    limit: TaskPage = 50,
     cursor: QueryId = None,
     wait_seconds: WaitSeconds = 0,
 ) -> dict[str, Any]:

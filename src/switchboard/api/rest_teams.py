@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter
 from pydantic import AliasChoices, AwareDatetime, BaseModel, ConfigDict, Field
@@ -17,8 +17,17 @@ from switchboard.api.shapes import (
     org_json,
     team_json,
 )
+from switchboard.limits import (
+    ATTEMPTS_MAX,
+    LEASE_MAX_SECONDS,
+    LEASE_MIN_SECONDS,
+    PRESENCE_MAX_SECONDS,
+    PRESENCE_MIN_SECONDS,
+)
+from switchboard.teams.service import DESCRIPTION_MAX_CHARS, GROUP_DESCRIPTION_MAX_CHARS, MODEL_MAX_CHARS
 
 router = APIRouter()
+AgentModel = Annotated[str | None, Field(max_length=MODEL_MAX_CHARS)]
 
 
 class NewOrg(BaseModel):
@@ -40,13 +49,13 @@ class SettingsChanges(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    lease_seconds: int | None = None
-    max_attempts: int | None = None
-    daily_cost_limit_usd: float | None = None
-    max_concurrent_agents: int | None = None
+    lease_seconds: int | None = Field(None, ge=LEASE_MIN_SECONDS, le=LEASE_MAX_SECONDS)
+    max_attempts: int | None = Field(None, ge=1, le=ATTEMPTS_MAX)
+    daily_cost_limit_usd: float | None = Field(None, ge=0)
+    max_concurrent_agents: int | None = Field(None, ge=1)
     default_model: str | None = None
-    offline_after_seconds: int | None = None
-    session_timeout_seconds: int | None = None
+    offline_after_seconds: int | None = Field(None, ge=PRESENCE_MIN_SECONDS, le=PRESENCE_MAX_SECONDS)
+    session_timeout_seconds: int | None = Field(None, ge=PRESENCE_MIN_SECONDS, le=PRESENCE_MAX_SECONDS)
     managers_answer_questions: bool | None = None
 
 
@@ -55,7 +64,7 @@ class NewAgent(BaseModel):
 
     name: str
     role: str = "engineer"
-    model: str | None = None
+    model: AgentModel = None
     description: str | None = None
     groups: list[str] | None = None
     config: dict[str, Any] | None = None
@@ -64,8 +73,8 @@ class NewAgent(BaseModel):
 class AgentChanges(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    model: str | None = None
-    description: str | None = None
+    model: AgentModel = None
+    description: str | None = Field(None, max_length=DESCRIPTION_MAX_CHARS)
     runner: dict[str, Any] | None = None
 
 
@@ -73,7 +82,7 @@ class NewGroup(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     name: str
-    description: str | None = None
+    description: str | None = Field(None, max_length=GROUP_DESCRIPTION_MAX_CHARS)
     members: list[str | int] = Field(default_factory=list)
 
 

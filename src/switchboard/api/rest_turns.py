@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 
 from switchboard.api.dependencies import Caller, CurrentHub, PathId, QueryId
+from switchboard.dispatch.service import LIST_MAX
 
 router = APIRouter()
 
@@ -19,7 +20,7 @@ async def list_turns(
     agent: Annotated[str | None, Query(description="An agent's name or id.")] = None,
     task_id: QueryId = None,
     status: Annotated[str | None, Query(description="running, succeeded, failed, timed_out, lost or error.")] = None,
-    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    limit: Annotated[int, Query(ge=1, le=LIST_MAX)] = 50,
     before: QueryId = None,
 ) -> dict[str, Any]:
     """The team's turns, newest first (without their prompts); `before` (a turn id) pages back."""

@@ -7,10 +7,15 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, ConfigDict, Field
 
+from switchboard.api.bounds import Cost, Model, Tokens
 from switchboard.api.dependencies import Caller, CurrentHub, PathId, QueryId
 from switchboard.hub import Hub
+from switchboard.limits import PROGRESS_MAX, TEXT_MAX_BYTES
+from switchboard.presence.service import CURRENT_ACTION_MAX_CHARS
+from switchboard.presence.service import LIST_MAX as SESSIONS_MAX
 from switchboard.tasks.models import Usage
 from switchboard.teams.models import Principal
+from switchboard.usage.service import LEDGER_PAGE_MAX, SUMMARY_MAX_DAYS
 
 router = APIRouter()
 
@@ -18,10 +23,10 @@ router = APIRouter()
 class UsageReport(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    tokens_in: int = 0
-    tokens_out: int = 0
-    cost_usd: float = 0.0
-    model: str | None = None
+    tokens_in: Tokens = 0
+    tokens_out: Tokens = 0
+    cost_usd: Cost = 0.0
+    model: Model = None
     task_id: int | None = Field(None, description="The task the work was for; its usage totals grow too.")
 
 
@@ -31,9 +36,11 @@ class SessionPulse(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     status: str | None = None
-    progress: float | None = None
-    current_action: str | None = None
-    state: dict[str, Any] | str | None = None
+    progress: float | None = Field(None, ge=0, le=PROGRESS_MAX)
+    current_action: str | None = Field(None, max_length=CURRENT_ACTION_MAX_CHARS)
+    state: dict[str, Any] | str | None = Field(
+        None, description=f"At most {TEXT_MAX_BYTES} bytes as JSON, checked by the hub (413)."
+    )
 
 
 # -- usage --------------------------------------------------------------------------------------------------------
@@ -59,7 +66,7 @@ async def report_own_usage(body: UsageReport, principal: Caller, hub: CurrentHub
 
 @router.get("/teams/{team_id}/usage/summary", status_code=200, tags=["usage"])
 async def cost_summary(
-    team_id: PathId, principal: Caller, hub: CurrentHub, days: Annotated[int, Query(ge=1, le=366)] = 7
+    team_id: PathId, principal: Caller, hub: CurrentHub, days: Annotated[int, Query(ge=1, le=SUMMARY_MAX_DAYS)] = 7
 ) -> dict[str, Any]:
     """The team's spending over the last `days` UTC days: totals, per day, per agent, per model, and today's
     spend against the daily cost limit."""
@@ -73,7 +80,7 @@ async def list_usage(
     hub: CurrentHub,
     agent: str | None = None,
     task_id: QueryId = None,
-    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    limit: Annotated[int, Query(ge=1, le=LEDGER_PAGE_MAX)] = 100,
     cursor: QueryId = None,
 ) -> dict[str, Any]:
     """The team's ledger, newest first, of one agent (name or id) or one task if asked. Pass `next_cursor` back
@@ -101,7 +108,7 @@ async def list_sessions(
     hub: CurrentHub,
     agent: str | None = None,
     include_ended: bool = False,
-    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    limit: Annotated[int, Query(ge=1, le=SESSIONS_MAX)] = 100,
 ) -> dict[str, Any]:
     """The team's working sessions, most recently updated first; open ones unless `include_ended`."""
     sessions = await hub.sessions.list_sessions(principal, team_id, agent, include_ended, limit)

@@ -9,9 +9,10 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from switchboard.api.dependencies import Caller, CurrentHub, PathId
 from switchboard.webhooks.models import EVENT_NAMES
+from switchboard.webhooks.service import LIST_MAX
 
 router = APIRouter(tags=["webhooks"])
-Limit = Annotated[int, Query(ge=1, le=500)]
+Limit = Annotated[int, Query(ge=1, le=LIST_MAX)]
 
 
 class NewWebhook(BaseModel):

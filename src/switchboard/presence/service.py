@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from switchboard.clock import Clock
 from switchboard.errors import Forbidden, InvalidInput, NotFound
-from switchboard.limits import TEXT_MAX_BYTES, check_bytes, check_chars
+from switchboard.limits import PROGRESS_MAX, TEXT_MAX_BYTES, check_bytes, check_chars
 from switchboard.presence.models import Session, SessionStatus
 from switchboard.presence.records import touch_session
 from switchboard.storage import Database
@@ -160,8 +160,8 @@ def _pulse(
         check_bytes("state", json.dumps(state), TEXT_MAX_BYTES)
         change["state"] = state
     if progress is not None:
-        if isinstance(progress, bool) or not 0 <= progress <= 100:
-            raise InvalidInput("progress is a number from 0 to 100", progress=progress)
+        if isinstance(progress, bool) or not 0 <= progress <= PROGRESS_MAX:
+            raise InvalidInput(f"progress is a number from 0 to {PROGRESS_MAX}", progress=progress)
         change["progress"] = round(progress)
     if current_action is not None:
         check_chars("current_action", current_action, CURRENT_ACTION_MAX_CHARS)

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from switchboard.batching import Batcher
 from switchboard.clock import Clock
 from switchboard.errors import Conflict, Forbidden, LimitExceeded, NotFound, SwitchboardError
-from switchboard.limits import check_bytes, check_chars
+from switchboard.limits import SHORT_TEXT_MAX_CHARS, check_bytes, check_chars
 from switchboard.presence.models import AgentPresence
 from switchboard.presence.records import mark_alive, presence_of
 from switchboard.storage import Database
@@ -240,7 +240,7 @@ class ClaimService:
         self, principal: Principal, task_id: int, attempt: int | None = None, reason: str | None = None
     ) -> Task:
         """Give a held task back: it is `ready` again for anyone it is aimed at."""
-        check_chars("reason", reason, 500)
+        check_chars("reason", reason, SHORT_TEXT_MAX_CHARS)
         now = self.clock()
         async with self.db.write() as conn:
             row = await records.load_visible_row(conn, task_id, principal, self.db.lock_rows)

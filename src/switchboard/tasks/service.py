@@ -14,8 +14,12 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from switchboard.clock import Clock
 from switchboard.errors import Conflict, Forbidden, InvalidInput
 from switchboard.limits import (
+    ATTEMPTS_MAX,
     BATCH_MAX_TASKS,
     ID_MAX,
+    LEASE_MAX_SECONDS,
+    LEASE_MIN_SECONDS,
+    PROGRESS_MAX,
     SHORT_TEXT_MAX_CHARS,
     TAGS_MAX,
     TITLE_MAX_CHARS,
@@ -64,6 +68,7 @@ FAMILY_LINKS = (
     .order_by(D.c.task_id, D.c.depends_on_id)
 )
 TASK_TYPE_MAX_CHARS = 50  # the column's width: longer would fail in PostgreSQL and be kept whole by SQLite
+TAG_MAX_CHARS = 100
 
 
 @dataclass(frozen=True)
@@ -238,11 +243,15 @@ class TaskService:
         check_chars("task_type", draft.task_type, TASK_TYPE_MAX_CHARS)
         _check_tags(draft.tags)
         lease = draft.lease_seconds or team.settings.lease_seconds
-        if not 10 <= lease <= 7 * 86400:
-            raise InvalidInput("lease_seconds must be from 10 to 604800", field="lease_seconds", item=index)
+        if not LEASE_MIN_SECONDS <= lease <= LEASE_MAX_SECONDS:
+            raise InvalidInput(
+                f"lease_seconds must be from {LEASE_MIN_SECONDS} to {LEASE_MAX_SECONDS}",
+                field="lease_seconds",
+                item=index,
+            )
         attempts = draft.max_attempts or team.settings.max_attempts
-        if not 1 <= attempts <= 100:
-            raise InvalidInput("max_attempts must be from 1 to 100", field="max_attempts", item=index)
+        if not 1 <= attempts <= ATTEMPTS_MAX:
+            raise InvalidInput(f"max_attempts must be from 1 to {ATTEMPTS_MAX}", field="max_attempts", item=index)
         failed = [
             str(d) for d in draft.depends_on if not _is_ref(d, refs) and existing[_as_id(d)] in ("failed", "cancelled")
         ]
@@ -596,15 +605,17 @@ def _validated_changes(changes: dict[str, Any]) -> dict[str, Any]:
         _check_tags(values["tags"])
     if "progress" in values:
         progress = values["progress"]
-        if progress is not None and (not isinstance(progress, int | float) or not 0 <= progress <= 100):
-            raise InvalidInput("progress must be a number from 0 to 100", field="progress")
+        if progress is not None and (not isinstance(progress, int | float) or not 0 <= progress <= PROGRESS_MAX):
+            raise InvalidInput(f"progress must be a number from 0 to {PROGRESS_MAX}", field="progress")
         values["progress"] = None if progress is None else int(progress)
     return values
 
 
 def _check_tags(tags: Any) -> None:
-    if not isinstance(tags, list) or not all(isinstance(t, str) and 0 < len(t) <= 100 for t in tags):
-        raise InvalidInput("tags must be a list of non-empty strings of at most 100 characters", field="tags")
+    if not isinstance(tags, list) or not all(isinstance(t, str) and 0 < len(t) <= TAG_MAX_CHARS for t in tags):
+        raise InvalidInput(
+            f"tags must be a list of non-empty strings of at most {TAG_MAX_CHARS} characters", field="tags"
+        )
     if len(tags) > TAGS_MAX:
         raise InvalidInput(f"at most {TAGS_MAX} tags", field="tags")
 

@@ -13,7 +13,15 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from switchboard.clock import Clock
 from switchboard.dispatch.models import parse_runner
 from switchboard.errors import Conflict, Forbidden, InvalidInput, NotFound
-from switchboard.limits import ID_MAX, check_chars
+from switchboard.limits import (
+    ATTEMPTS_MAX,
+    ID_MAX,
+    LEASE_MAX_SECONDS,
+    LEASE_MIN_SECONDS,
+    PRESENCE_MAX_SECONDS,
+    PRESENCE_MIN_SECONDS,
+    check_chars,
+)
 from switchboard.storage import Database
 from switchboard.storage import schema as s
 from switchboard.tasks.records import append_events
@@ -545,10 +553,15 @@ def _settings_json(settings: TeamSettings) -> dict[str, Any]:
 
 def _validated_settings(data: dict[str, Any]) -> TeamSettings:
     settings = TeamSettings.from_json(data)
-    if not isinstance(settings.lease_seconds, int) or not 10 <= settings.lease_seconds <= 7 * 86400:
-        raise InvalidInput("lease_seconds must be an integer from 10 to 604800", lease_seconds=settings.lease_seconds)
-    if not isinstance(settings.max_attempts, int) or not 1 <= settings.max_attempts <= 100:
-        raise InvalidInput("max_attempts must be an integer from 1 to 100", max_attempts=settings.max_attempts)
+    lease = settings.lease_seconds
+    if not isinstance(lease, int) or not LEASE_MIN_SECONDS <= lease <= LEASE_MAX_SECONDS:
+        raise InvalidInput(
+            f"lease_seconds must be an integer from {LEASE_MIN_SECONDS} to {LEASE_MAX_SECONDS}", lease_seconds=lease
+        )
+    if not isinstance(settings.max_attempts, int) or not 1 <= settings.max_attempts <= ATTEMPTS_MAX:
+        raise InvalidInput(
+            f"max_attempts must be an integer from 1 to {ATTEMPTS_MAX}", max_attempts=settings.max_attempts
+        )
     limit = settings.daily_cost_limit_usd
     if limit is not None and (not isinstance(limit, int | float) or limit < 0):
         raise InvalidInput("daily_cost_limit_usd must be a non-negative number or null")
@@ -558,8 +571,14 @@ def _validated_settings(data: dict[str, Any]) -> TeamSettings:
     for name in ("offline_after_seconds", "session_timeout_seconds"):
         value = getattr(settings, name)
         # Sign-of-life writes are coarse (at most once a minute), so shorter windows would misreport.
-        if not isinstance(value, int) or isinstance(value, bool) or not 60 <= value <= 7 * 86400:
-            raise InvalidInput(f"{name} must be an integer from 60 to 604800", **{name: value})
+        if (
+            not isinstance(value, int)
+            or isinstance(value, bool)
+            or not PRESENCE_MIN_SECONDS <= value <= PRESENCE_MAX_SECONDS
+        ):
+            raise InvalidInput(
+                f"{name} must be an integer from {PRESENCE_MIN_SECONDS} to {PRESENCE_MAX_SECONDS}", **{name: value}
+            )
     if not isinstance(settings.managers_answer_questions, bool):
         raise InvalidInput("managers_answer_questions must be true or false")
     return settings
