@@ -8,7 +8,7 @@ batch instead of once per call. A lone call runs at once: nothing waits for a ba
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Generic, TypeVar
 
 import anyio
@@ -24,7 +24,9 @@ RunBatch = Callable[[Sequence[Request]], Awaitable[Sequence[Answer | Exception]]
 @dataclass(eq=False)
 class _Call(Generic[Request, Answer]):
     request: Request
-    wake: anyio.Event = field(default_factory=anyio.Event)
+    # Made only when the call has to wait its turn: a lone call runs at once, and an event costs a lookup of the
+    # running async library.
+    wake: anyio.Event | None = None
     answered: bool = False
     answer: Answer | None = None
     error: Exception | None = None
@@ -35,7 +37,8 @@ class _Call(Generic[Request, Answer]):
         else:
             self.answer = outcome
         self.answered = True
-        self.wake.set()
+        if self.wake is not None:
+            self.wake.set()
 
 
 class Batcher(Generic[Request, Answer]):
@@ -92,5 +95,6 @@ class Batcher(Generic[Request, Answer]):
 
     def _pass_turn(self) -> None:
         """The first caller still waiting runs the next batch."""
-        if not self._running and self._waiting:
-            self._waiting[0].wake.set()
+        # The first waiting call either waits on its event or has yet to look at `_running`, which it will.
+        if not self._running and self._waiting and (wake := self._waiting[0].wake) is not None:
+            wake.set()
