@@ -149,6 +149,9 @@ async def append_events(
     await insert_events(conn, [event_row(team_id, t, k, actor, at, d) for t, k, d in items])
 
 
+_INSERT_EVENT = s.events.insert()
+
+
 def event_row(team_id: int, task_id: int | None, kind: str, actor: str, at: datetime, data: dict[str, Any]) -> EventRow:
     return {"team_id": team_id, "task_id": task_id, "kind": kind, "actor": actor, "at": at, "data": data}
 
@@ -156,7 +159,7 @@ def event_row(team_id: int, task_id: int | None, kind: str, actor: str, at: date
 async def insert_events(conn: AsyncConnection, rows: Sequence[EventRow]) -> None:
     """Record changes of any teams and actors in one statement; their teams' waiters wake after the commit."""
     if rows:
-        await conn.execute(s.events.insert(), list(rows))
+        await conn.execute(_INSERT_EVENT, list(rows))
         for team_id in {r["team_id"] for r in rows}:
             mark_team_changed(conn, team_id)
 

@@ -34,11 +34,12 @@ async def spent_today(conn: AsyncConnection, team_id: int, now: datetime) -> flo
     return float(total or 0.0)
 
 
+_SETTINGS = sa.select(s.teams.c.settings).where(s.teams.c.id == sa.bindparam("team_id"))
+
+
 async def team_settings(conn: AsyncConnection, team_id: int, lock_rows: LockRows | None = None) -> TeamSettings:
-    query = sa.select(s.teams.c.settings).where(s.teams.c.id == team_id)
-    if lock_rows is not None:
-        query = lock_rows(query)
-    return TeamSettings.from_json((await conn.scalar(query)) or {})
+    query = _SETTINGS if lock_rows is None else lock_rows(_SETTINGS)
+    return TeamSettings.from_json((await conn.scalar(query, {"team_id": team_id})) or {})
 
 
 async def ensure_claim_allowed(

@@ -180,9 +180,7 @@ class WorktreeService:
         if len(self._looked_up) > LOOKED_UP_MAX:
             self._looked_up.clear()  # left by callers that went away before asking
         async with self.db.read() as conn:
-            rows = await conn.execute(
-                sa.select(R).where(R.c.team_id.in_(sorted({t.team_id for t in tasks}))).order_by(R.c.id)
-            )
+            rows = await conn.execute(_REPOSITORIES_OF_TEAMS, {"team_ids": sorted({t.team_id for t in tasks})})
             repos = [_repository(r._mapping) for r in rows]
         for task in tasks:
             self._looked_up[task.id] = _choose_repository(repos, task)
@@ -549,3 +547,6 @@ def _worktree(row: Any) -> Worktree:
         removed_at=row.removed_at,
         merged_at=row.merged_at,
     )
+
+
+_REPOSITORIES_OF_TEAMS = sa.select(R).where(R.c.team_id.in_(sa.bindparam("team_ids", expanding=True))).order_by(R.c.id)
