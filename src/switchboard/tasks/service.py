@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
-from types import SimpleNamespace
 from typing import Any
 
 import sqlalchemy as sa
@@ -554,16 +553,17 @@ async def _link_batch(
         )
 
 
-def _written(row: dict[str, Any], parent_id: int | None) -> SimpleNamespace:
+def _written(row: dict[str, Any], parent_id: int | None) -> dict[str, Any]:
     """A new task's row as `records.task_from_row` reads it: nobody holds it, and no sprint or worktree names it
     yet."""
-    return SimpleNamespace(
-        **{**row, "parent_id": parent_id},
-        holder_name=None,
-        sprint_id=None,
-        story_id=None,
-        worktree_path=None,
-    )
+    return {
+        **row,
+        "parent_id": parent_id,
+        "holder_name": None,
+        "sprint_id": None,
+        "story_id": None,
+        "worktree_path": None,
+    }
 
 
 async def _unfinished_dependencies(conn: AsyncConnection, task_id: int) -> list[int]:
