@@ -35,9 +35,11 @@ async def whoami(principal: Caller) -> dict[str, Any]:
     return principal_json(principal)
 
 
-router.include_router(rest_teams.router)
+# Routes are matched in order, one pattern at a time: the calls agents make most (claiming, heartbeats, completing,
+# messages) come first.
 router.include_router(rest_tasks.router)
 router.include_router(rest_messages.router)
+router.include_router(rest_teams.router)
 router.include_router(rest_sprints.router)
 router.include_router(rest_state.router)
 router.include_router(rest_questions.router)
