@@ -7,11 +7,14 @@ batch instead of once per call. A lone call runs at once: nothing waits for a ba
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
 import anyio
+
+log = logging.getLogger("switchboard")
 
 Request = TypeVar("Request")
 Answer = TypeVar("Answer")
@@ -19,14 +22,17 @@ MAX_BATCH = 256
 
 # Answers one result or exception per request, in order; an exception it raises answers the whole batch.
 RunBatch = Callable[[Sequence[Request]], Awaitable[Sequence[Answer | Exception]]]
+# Told of an answer whose caller was cancelled once its request was in a batch, so never took it.
+Unreceived = Callable[[Request, Answer], Awaitable[None]]
 
 
 @dataclass(eq=False)
 class _Call(Generic[Request, Answer]):
     request: Request
-    # Made only when the call has to wait its turn: a lone call runs at once, and an event costs a lookup of the
-    # running async library.
+    # Events are made only when needed (a lone call runs at once), as each costs a lookup of the async library:
+    # `wake` when the call waits its turn, `settled` when its cancelled caller waits to hand its answer back.
     wake: anyio.Event | None = None
+    settled: anyio.Event | None = None
     answered: bool = False
     answer: Answer | None = None
     error: Exception | None = None
@@ -37,20 +43,29 @@ class _Call(Generic[Request, Answer]):
         else:
             self.answer = outcome
         self.answered = True
-        if self.wake is not None:
-            self.wake.set()
+        for event in (self.settled, self.wake):
+            if event is not None:
+                event.set()
 
 
 class Batcher(Generic[Request, Answer]):
     """Runs `run_batch` over the requests waiting, one batch at a time, in arrival order.
 
     The caller whose turn it is runs the batch for everyone in it (no background task), shielded from its own
-    cancellation so the others get their answers. A caller cancelled before its batch starts is left out of it.
+    cancellation so the others get their answers. A caller cancelled before its batch starts is left out of it;
+    one cancelled once it is in a batch waits for its answer and hands it to `unreceived` (if given) before it
+    goes, so what the batch did for it can be undone.
     """
 
-    def __init__(self, run_batch: RunBatch[Request, Answer], max_size: int = MAX_BATCH) -> None:
+    def __init__(
+        self,
+        run_batch: RunBatch[Request, Answer],
+        max_size: int = MAX_BATCH,
+        unreceived: Unreceived[Request, Answer] | None = None,
+    ) -> None:
         self._run_batch = run_batch
         self._max_size = max_size
+        self._unreceived = unreceived
         self._waiting: list[_Call[Request, Answer]] = []
         self._running = False
         self.batches = 0
@@ -65,6 +80,10 @@ class Batcher(Generic[Request, Answer]):
                     continue
                 call.wake = anyio.Event()
                 await call.wake.wait()
+        except anyio.get_cancelled_exc_class():
+            if self._unreceived is not None and call not in self._waiting:
+                await self._hand_back(call, self._unreceived)
+            raise
         finally:
             if not call.answered:
                 if call in self._waiting:
@@ -73,6 +92,21 @@ class Batcher(Generic[Request, Answer]):
         if call.error is not None:
             raise call.error
         return call.answer  # type: ignore[return-value]
+
+    @staticmethod
+    async def _hand_back(call: _Call[Request, Answer], unreceived: Unreceived[Request, Answer]) -> None:
+        """For a caller cancelled once in a batch: wait for the answer it will not take, and pass it on."""
+        # Shielded: the caller is going, but what its batch did for it must be undone first.
+        with anyio.CancelScope(shield=True):
+            if not call.answered:
+                call.settled = anyio.Event()
+                await call.settled.wait()
+            if call.error is not None:
+                return
+            try:
+                await unreceived(call.request, call.answer)  # type: ignore[arg-type]
+            except Exception:
+                log.exception("handing back an answer its caller never received")
 
     async def _run_next(self) -> None:
         self._running = True

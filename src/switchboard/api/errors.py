@@ -11,6 +11,7 @@ from pydantic import BaseModel
 from starlette.exceptions import HTTPException
 from starlette.responses import JSONResponse, Response
 
+from switchboard.api.disconnects import ClientDisconnected
 from switchboard.errors import RateLimited, SwitchboardError
 from switchboard.limits import too_many_chars
 
@@ -70,6 +71,9 @@ def _problem(err: Any) -> dict[str, Any]:
     return problem
 
 
+# What proxies log for a request whose client hung up before it was answered.
+CLIENT_CLOSED_REQUEST = 499
+
 # The names pydantic gives a declared limit in an error's context.
 LIMIT_NAMES = frozenset({"max_length", "min_length", "ge", "le", "gt", "lt"})
 
@@ -88,6 +92,11 @@ def install_error_handlers(app: FastAPI) -> None:
         code = {404: "not_found", 405: "method_not_allowed", 413: "too_large"}.get(exc.status_code, "http_error")
         return plain_error(exc.status_code, code, str(exc.detail))
 
+    async def on_client_disconnected(_: Request, exc: Exception) -> Response:
+        # No one reads it; the status says why in the access log.
+        return Response(status_code=CLIENT_CLOSED_REQUEST)
+
     app.add_exception_handler(SwitchboardError, on_switchboard_error)
+    app.add_exception_handler(ClientDisconnected, on_client_disconnected)
     app.add_exception_handler(RequestValidationError, on_validation_error)
     app.add_exception_handler(HTTPException, on_http_error)

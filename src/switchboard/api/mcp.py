@@ -18,6 +18,7 @@ from starlette.types import ASGIApp
 
 from switchboard import __version__
 from switchboard.api.auth import PRINCIPAL_STATE
+from switchboard.api.disconnects import ClientDisconnected, unless_disconnected
 from switchboard.errors import SwitchboardError, Unauthorized, Unavailable
 from switchboard.hub import Hub
 from switchboard.teams.models import Principal
@@ -105,6 +106,16 @@ async def answer(call: Awaitable[Any]) -> CallToolResult:
         return ok(await call)
     except SwitchboardError as exc:
         return failed(exc)
+
+
+async def answer_waiting(ctx: Context, call: Awaitable[Any], wait_seconds: float | None) -> CallToolResult:
+    """`answer` for a call that may wait: over HTTP it ends when the client hangs up, having claimed or read
+    nothing. The SDK would run it on, since this app answers each call with JSON rather than a stream."""
+    request = ctx.request_context.request
+    try:
+        return await answer(unless_disconnected(getattr(request, "receive", None), call, wait_seconds))
+    except ClientDisconnected:
+        return CallToolResult(content=[TextContent(type="text", text="the client disconnected")], is_error=True)
 
 
 class ArgumentNames:

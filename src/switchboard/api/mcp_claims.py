@@ -8,7 +8,7 @@ from mcp.server.mcpserver import Context, MCPServer
 from mcp_types import CallToolResult
 from pydantic import Field
 
-from switchboard.api.mcp import IDEMPOTENT_WRITE, WRITE, answer, principal_of
+from switchboard.api.mcp import IDEMPOTENT_WRITE, WRITE, answer, answer_waiting, principal_of
 from switchboard.api.mcp_tasks import TaskId, WaitSeconds
 from switchboard.hub import Hub
 from switchboard.tasks.models import Usage
@@ -59,7 +59,7 @@ def register_claim_tools(server: MCPServer, hub: Hub) -> None:
             task = await hub.claims.claim_next(principal_of(ctx), wait_seconds=wait_seconds)
             return {"task": task.to_json() if task is not None else None}
 
-        return await answer(run())
+        return await answer_waiting(ctx, run(), wait_seconds)
 
     @server.tool(
         title="Keep your claim alive",

@@ -9,7 +9,16 @@ from mcp.server.mcpserver import Context, MCPServer
 from mcp_types import CallToolResult
 from pydantic import Field
 
-from switchboard.api.mcp import DESTRUCTIVE, IDEMPOTENT_WRITE, READ_ONLY, WRITE, TeamId, answer, principal_of
+from switchboard.api.mcp import (
+    DESTRUCTIVE,
+    IDEMPOTENT_WRITE,
+    READ_ONLY,
+    WRITE,
+    TeamId,
+    answer,
+    answer_waiting,
+    principal_of,
+)
 from switchboard.api.mcp_tasks import WaitSeconds
 from switchboard.api.shapes import group_json
 from switchboard.hub import Hub
@@ -126,7 +135,7 @@ def _register_reading(server: MCPServer, hub: Hub) -> None:
             query = InboxQuery(limit, include_read, mark_as_read, message_type, priority)
             return (await hub.messages.get_messages(principal_of(ctx), query, session_id, wait_seconds)).to_json()
 
-        return await answer(run())
+        return await answer_waiting(ctx, run(), wait_seconds)
 
     # One call under both seeds' names: CacheBash's get_messages and Entourage's get_inbox.
     for name, title, note in (

@@ -8,7 +8,7 @@ from mcp.server.mcpserver import Context, MCPServer
 from mcp_types import CallToolResult
 from pydantic import Field
 
-from switchboard.api.mcp import READ_ONLY, WRITE, TeamId, answer, principal_of
+from switchboard.api.mcp import READ_ONLY, WRITE, TeamId, answer, answer_waiting, principal_of
 from switchboard.api.mcp_tasks import WaitSeconds
 from switchboard.hub import Hub
 
@@ -98,7 +98,7 @@ def _register_reading(server: MCPServer, hub: Hub) -> None:
         async def run() -> dict[str, Any]:
             return (await hub.questions.get_response(principal_of(ctx), question_id, wait_seconds)).to_json()
 
-        return await answer(run())
+        return await answer_waiting(ctx, run(), wait_seconds)
 
     @server.tool(
         title="List questions",

@@ -15,6 +15,7 @@ from switchboard.api.mcp import (
     WRITE,
     TeamId,
     answer,
+    answer_waiting,
     principal_of,
     snake_case,
 )
@@ -243,7 +244,7 @@ def _register_reading(server: MCPServer, hub: Hub) -> None:
             page = await hub.tasks.list_tasks(principal_of(ctx), filters, team_id, limit, cursor, wait_seconds)
             return {"items": [t.to_json() for t in page.items], "next_cursor": page.next_cursor}
 
-        return await answer(run())
+        return await answer_waiting(ctx, run(), wait_seconds)
 
     @server.tool(
         title="Read a task",
@@ -308,7 +309,7 @@ def _register_reading(server: MCPServer, hub: Hub) -> None:
         async def run() -> dict[str, Any]:
             return (await hub.tasks.wait_for_task_completion(principal_of(ctx), task_ids, timeout_seconds)).to_json()
 
-        return await answer(run())
+        return await answer_waiting(ctx, run(), timeout_seconds)
 
 
 def _register_steering(server: MCPServer, hub: Hub) -> None:

@@ -6,11 +6,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Query
+from fastapi import APIRouter, Header, Query, Request
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field
 
 from switchboard.api.bounds import IdempotencyKey, LongText, WaitSeconds
 from switchboard.api.dependencies import Caller, CurrentHub, PathId, QueryId
+from switchboard.api.disconnects import unless_disconnected
 from switchboard.messages.models import HistoryQuery, InboxQuery, MessageDraft
 from switchboard.messages.service import MARK_READ_MAX, MAX_PAGE
 
@@ -73,6 +74,7 @@ async def list_team_messages(
 async def inbox(
     principal: Caller,
     hub: CurrentHub,
+    request: Request,
     session_id: str | None = None,
     mark_as_read: bool = True,
     include_read: bool = False,
@@ -83,9 +85,10 @@ async def inbox(
 ) -> dict[str, Any]:
     """The caller's unread messages, high priority first, then oldest; they are marked read unless
     `mark_as_read=false`. `include_read=true` lists read ones after them. With `wait_seconds`, an empty inbox
-    waits for a message to arrive."""
+    waits for a message to arrive; if the client hangs up meanwhile, nothing is marked read."""
     query = InboxQuery(limit, include_read, mark_as_read, message_type, priority)
-    return (await hub.messages.get_messages(principal, query, session_id, wait_seconds)).to_json()
+    read = hub.messages.get_messages(principal, query, session_id, wait_seconds)
+    return (await unless_disconnected(request.receive, read, wait_seconds)).to_json()
 
 
 @router.get("/messages/sent", status_code=200)

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field
 
 from switchboard.api.bounds import LongText, WaitSeconds
 from switchboard.api.dependencies import Caller, CurrentHub, PathId
+from switchboard.api.disconnects import unless_disconnected
 from switchboard.questions import alerts
 from switchboard.questions.models import OPTIONS_MAX, TIMEOUT_DEFAULT_MINUTES, TIMEOUT_MAX_MINUTES, TIMEOUT_MIN_MINUTES
 from switchboard.questions.service import LIST_MAX
@@ -85,11 +86,12 @@ async def list_questions(
 
 @router.get("/questions/{question_id}", status_code=200)
 async def get_response(
-    question_id: PathId, principal: Caller, hub: CurrentHub, wait_seconds: WaitSeconds = 0
+    question_id: PathId, principal: Caller, hub: CurrentHub, request: Request, wait_seconds: WaitSeconds = 0
 ) -> dict[str, Any]:
     """A question with its status and, once answered, the answer (the asker, managers and admins). With
     `wait_seconds`, a pending question waits for its answer."""
-    return (await hub.questions.get_response(principal, question_id, wait_seconds)).to_json()
+    waited = hub.questions.get_response(principal, question_id, wait_seconds)
+    return (await unless_disconnected(request.receive, waited, wait_seconds)).to_json()
 
 
 @router.post("/questions/{question_id}/answer", status_code=200)

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Query
+from fastapi import APIRouter, Header, Query, Request
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field
 
 from switchboard.api.bounds import Cost, IdempotencyKey, LongText, Model, Tokens, WaitSeconds
 from switchboard.api.dependencies import Caller, CurrentHub, PathId, QueryId
+from switchboard.api.disconnects import unless_disconnected
 from switchboard.limits import (
     ATTEMPTS_MAX,
     BATCH_MAX_TASKS,
@@ -174,6 +175,7 @@ async def list_tasks(
     team_id: PathId,
     principal: Caller,
     hub: CurrentHub,
+    request: Request,
     status: str | None = None,
     target: str | None = None,
     holder: str | None = None,
@@ -192,17 +194,25 @@ async def list_tasks(
     as `cursor` for the next page. With `wait_seconds`, an empty page waits for a matching task to appear."""
     sprint = None if sprint_id is None else parse_sprint_id(sprint_id)
     filters = TaskFilters(status, target, holder, priority, parent_id, task_type, tag, created_by, sprint)
-    page = await hub.tasks.list_tasks(principal, filters, team_id, limit, cursor, wait_seconds)
+    page = await unless_disconnected(
+        request.receive, hub.tasks.list_tasks(principal, filters, team_id, limit, cursor, wait_seconds), wait_seconds
+    )
     return {"items": [t.to_json() for t in page.items], "next_cursor": page.next_cursor}
 
 
 @router.post("/tasks/wait", status_code=200)
-async def wait_for_task_completion(body: TaskWaitRequest, principal: Caller, hub: CurrentHub) -> dict[str, Any]:
+async def wait_for_task_completion(
+    body: TaskWaitRequest, principal: Caller, hub: CurrentHub, request: Request
+) -> dict[str, Any]:
     """Wait until every task named is done, failed or cancelled, or `timeout_seconds` pass (at most 3600).
 
     Answers `{"done", "timed_out", "tasks": [...]}` with each task as it is then.
     """
-    waited = await hub.tasks.wait_for_task_completion(principal, body.task_ids, body.timeout_seconds)
+    waited = await unless_disconnected(
+        request.receive,
+        hub.tasks.wait_for_task_completion(principal, body.task_ids, body.timeout_seconds),
+        body.timeout_seconds,
+    )
     return waited.to_json()
 
 
@@ -226,13 +236,16 @@ async def get_task_events(
 
 @router.post("/teams/{team_id}/tasks/claim-next", status_code=200)
 async def claim_next(
-    team_id: PathId, principal: Caller, hub: CurrentHub, wait_seconds: WaitSeconds = 0
+    team_id: PathId, principal: Caller, hub: CurrentHub, request: Request, wait_seconds: WaitSeconds = 0
 ) -> dict[str, Any]:
     """Claim the highest-priority, oldest ready task aimed at you, your groups, your role, everyone or nobody.
 
-    Answers `{"task": null}` when there is none (with `wait_seconds`, when none arrived in that time).
+    Answers `{"task": null}` when there is none (with `wait_seconds`, when none arrived in that time). A client
+    that hangs up while waiting is given nothing: the wait ends then.
     """
-    task = await hub.claims.claim_next(principal, team_id, wait_seconds)
+    task = await unless_disconnected(
+        request.receive, hub.claims.claim_next(principal, team_id, wait_seconds), wait_seconds
+    )
     return {"task": task.to_json() if task is not None else None}
 
 

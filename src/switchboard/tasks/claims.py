@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+import anyio
+import anyio.lowlevel
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -30,6 +32,7 @@ T = records.T
 SWEEP_BATCH = 500
 log = logging.getLogger("switchboard")
 TaskListener = Callable[[Task], Awaitable[Task]]
+UNRECEIVED = "claimed for a caller who was gone before it received the claim"
 
 
 class ClaimService:
@@ -47,7 +50,9 @@ class ClaimService:
         # Told each time a claim is refused because the task is taken, blocked or not ready.
         self.on_conflict: list[Callable[[], None]] = []
         # Many agents asking at once are answered together, in one transaction per batch.
-        self._next_claims: Batcher[Agent, Task | None] = Batcher(self._claim_next_batch)
+        self._next_claims: Batcher[Agent, Task | None] = Batcher(
+            self._claim_next_batch, unreceived=self._release_unreceived
+        )
         self._completions: Batcher[_Completion, tuple[Task, bool]] = Batcher(self._complete_batch)
         self._teams_with_work: set[int] = set()
 
@@ -107,7 +112,49 @@ class ClaimService:
 
     async def _claim_next_now(self, agent: Agent) -> Task | None:
         task = await self._next_claims.submit(agent)
-        return None if task is None else await self.claimed(task)
+        if task is None:
+            return None
+        try:
+            task = await self.claimed(task)
+            # A caller cancelled by now (its client hung up) would never receive the claim.
+            await anyio.lowlevel.checkpoint_if_cancelled()
+        except anyio.get_cancelled_exc_class():
+            await self._release_unreceived(agent, task)
+            raise
+        return task
+
+    async def _release_unreceived(self, agent: Agent, task: Task | None) -> None:
+        """Put a claim its caller never received back to `ready` at once, rather than when its lease runs out.
+
+        Only that very claim (same holder, same attempt) is released: the sweep or anyone else may have moved the
+        task on meanwhile. The attempt number stays spent, as a fencing token must, but does not count as a lost
+        lease towards `max_attempts`: nobody worked on the task.
+        """
+        if task is None:
+            return
+        now = self.clock()
+        with anyio.CancelScope(shield=True):
+            try:
+                async with self.db.write() as conn:
+                    released = await conn.execute(
+                        T.update()
+                        .where(
+                            T.c.id == task.id,
+                            T.c.status == TaskStatus.CLAIMED.value,
+                            T.c.holder_agent_id == agent.id,
+                            T.c.attempt == task.attempt,
+                        )
+                        .values(
+                            status=TaskStatus.READY.value, holder_agent_id=None, lease_expires_at=None, updated_at=now
+                        )
+                    )
+                    if released.rowcount:
+                        data = {"attempt": task.attempt, "holder": agent.name, "reason": UNRECEIVED}
+                        await records.append_events(conn, task.team_id, "hub", now, [(task.id, "unclaimed", data)])
+            except Exception:
+                log.exception(
+                    "task %d stays claimed for %s, who is gone, until its lease runs out", task.id, agent.name
+                )
 
     async def _claim_next_batch(self, agents: Sequence[Agent]) -> list[Task | Exception | None]:
         """For each agent in turn, claim the best ready task aimed at it that no agent before it took."""
