@@ -44,6 +44,8 @@ async def wait_until(
     notification was lost. A check that finds the database unavailable is tried again the same way, so a
     waiting call rides out an outage; only when the time is up does the caller hear of it.
     """
+    if wait_seconds <= 0:
+        return await check()
     deadline = anyio.current_time() + wait_seconds
     while True:
         subscription = notifier.subscribe(team_id)
