@@ -29,10 +29,6 @@ Unreceived = Callable[[Request, Answer], Awaitable[None]]
 @dataclass(eq=False)
 class _Call(Generic[Request, Answer]):
     request: Request
-    # Events are made only when needed (a lone call runs at once), as each costs a lookup of the async library:
-    # `wake` when the call waits its turn, `settled` when its cancelled caller waits to hand its answer back.
-    wake: anyio.Event | None = None
-    settled: anyio.Event | None = None
     answered: bool = False
     answer: Answer | None = None
     error: Exception | None = None
@@ -43,18 +39,17 @@ class _Call(Generic[Request, Answer]):
         else:
             self.answer = outcome
         self.answered = True
-        for event in (self.settled, self.wake):
-            if event is not None:
-                event.set()
 
 
 class Batcher(Generic[Request, Answer]):
     """Runs `run_batch` over the requests waiting, one batch at a time, in arrival order.
 
     The caller whose turn it is runs the batch for everyone in it (no background task), shielded from its own
-    cancellation so the others get their answers. A caller cancelled before its batch starts is left out of it;
-    one cancelled once it is in a batch waits for its answer and hands it to `unreceived` (if given) before it
-    goes, so what the batch did for it can be undone.
+    cancellation so the others get their answers. Callers waiting meanwhile wait for that batch to end (one event
+    per batch, not per call): those it answered return, and the first of the rest to run starts the next batch with
+    everything waiting. A caller cancelled before its batch starts is left out of it; one cancelled once it is in a
+    batch waits for its answer and hands it to `unreceived` (if given) before it goes, so what the batch did for it
+    can be undone.
     """
 
     def __init__(
@@ -68,6 +63,8 @@ class Batcher(Generic[Request, Answer]):
         self._unreceived = unreceived
         self._waiting: list[_Call[Request, Answer]] = []
         self._running = False
+        # Set when the batch running now ends; made when a batch starts.
+        self._batch_ended: anyio.Event | None = None
         self.batches = 0
 
     async def submit(self, request: Request) -> Answer:
@@ -77,30 +74,28 @@ class Batcher(Generic[Request, Answer]):
             while not call.answered:
                 if not self._running:
                     await self._run_next()
-                    continue
-                call.wake = anyio.Event()
-                await call.wake.wait()
+                else:
+                    await self._end_of_batch()
         except anyio.get_cancelled_exc_class():
-            if self._unreceived is not None and call not in self._waiting:
+            if call in self._waiting:
+                self._waiting.remove(call)
+            elif self._unreceived is not None:
                 await self._hand_back(call, self._unreceived)
             raise
-        finally:
-            if not call.answered:
-                if call in self._waiting:
-                    self._waiting.remove(call)
-                self._pass_turn()
         if call.error is not None:
             raise call.error
         return call.answer  # type: ignore[return-value]
 
-    @staticmethod
-    async def _hand_back(call: _Call[Request, Answer], unreceived: Unreceived[Request, Answer]) -> None:
+    async def _end_of_batch(self) -> None:
+        assert self._batch_ended is not None
+        await self._batch_ended.wait()
+
+    async def _hand_back(self, call: _Call[Request, Answer], unreceived: Unreceived[Request, Answer]) -> None:
         """For a caller cancelled once in a batch: wait for the answer it will not take, and pass it on."""
         # Shielded: the caller is going, but what its batch did for it must be undone first.
         with anyio.CancelScope(shield=True):
-            if not call.answered:
-                call.settled = anyio.Event()
-                await call.settled.wait()
+            while not call.answered:
+                await self._end_of_batch()
             if call.error is not None:
                 return
             try:
@@ -110,6 +105,7 @@ class Batcher(Generic[Request, Answer]):
 
     async def _run_next(self) -> None:
         self._running = True
+        self._batch_ended = ended = anyio.Event()
         batch, self._waiting = self._waiting[: self._max_size], self._waiting[self._max_size :]
         try:
             with anyio.CancelScope(shield=True):
@@ -125,10 +121,4 @@ class Batcher(Generic[Request, Answer]):
                 if not call.answered:
                     call.settle(RuntimeError("the batch this call was in did not finish"))
             self._running = False
-            self._pass_turn()
-
-    def _pass_turn(self) -> None:
-        """The first caller still waiting runs the next batch."""
-        # The first waiting call either waits on its event or has yet to look at `_running`, which it will.
-        if not self._running and self._waiting and (wake := self._waiting[0].wake) is not None:
-            wake.set()
+            ended.set()
