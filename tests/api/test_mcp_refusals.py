@@ -127,3 +127,15 @@ async def test_a_missing_or_unknown_key_is_refused(app: HubApp, http: httpx.Asyn
     assert await refused_connection(app, "sb_not-a-real-key")
     response = await http.post("/v1/mcp", json={})
     assert response.status_code == 401
+
+
+async def test_a_lease_or_attempts_of_zero_is_refused_as_rest_refuses_it(app: HubApp, world: World) -> None:
+    # Leaving either out takes the team's default; zero is out of range, whichever transport sends it.
+    manager = await world.manager()
+    async with mcp_client(app, manager.key) as client:
+        lease = await refused(client, "create_task", {"title": "no lease", "lease_seconds": 0})
+        attempts = await refused(client, "create_task", {"title": "no attempts", "max_attempts": 0})
+        tasks = await call(client, "get_tasks", {})
+    assert (lease["code"], lease["details"]["field"]) == ("invalid_input", "lease_seconds")
+    assert (attempts["code"], attempts["details"]["field"]) == ("invalid_input", "max_attempts")
+    assert tasks["items"] == []

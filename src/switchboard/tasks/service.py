@@ -241,14 +241,15 @@ class TaskService:
         check_bytes("instructions", draft.instructions)
         check_chars("task_type", draft.task_type, TASK_TYPE_MAX_CHARS)
         _check_tags(draft.tags)
-        lease = draft.lease_seconds or team.settings.lease_seconds
+        # None is the team's default; 0 is refused like any other value out of range (as REST declares it).
+        lease = team.settings.lease_seconds if draft.lease_seconds is None else draft.lease_seconds
         if not LEASE_MIN_SECONDS <= lease <= LEASE_MAX_SECONDS:
             raise InvalidInput(
                 f"lease_seconds must be from {LEASE_MIN_SECONDS} to {LEASE_MAX_SECONDS}",
                 field="lease_seconds",
                 item=index,
             )
-        attempts = draft.max_attempts or team.settings.max_attempts
+        attempts = team.settings.max_attempts if draft.max_attempts is None else draft.max_attempts
         if not 1 <= attempts <= ATTEMPTS_MAX:
             raise InvalidInput(f"max_attempts must be from 1 to {ATTEMPTS_MAX}", field="max_attempts", item=index)
         failed = [
