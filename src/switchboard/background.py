@@ -42,10 +42,14 @@ class BackgroundLoop:
         except SwitchboardError as exc:
             log.warning("%s skipped: %s", name.replace("_", " "), exc.message)
         except Exception:
-            log.exception("%s failed; it runs again next time", name.replace("_", " "))
-            self._failed = True
-            if self.on_error is not None:
-                self.on_error(name)
+            self.failed(name)
+
+    def failed(self, name: str) -> None:
+        """Note a job (or a part of one) that failed unexpectedly: call it from an `except` block."""
+        log.exception("%s failed; it runs again next time", name.replace("_", " "))
+        self._failed = True
+        if self.on_error is not None:
+            self.on_error(name)
 
     async def pause(self) -> None:
         """End the pass: after one in which a job failed unexpectedly, wait, longer each time in a row."""

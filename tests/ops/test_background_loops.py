@@ -125,7 +125,7 @@ async def test_the_dispatcher_still_starts_a_turn_after_a_scan_that_raised(
     await scene.agent("builder")
     task = await hub.tasks.create_task(scene.admin, TaskDraft(title="t", target="builder"), scene.team.id)
     failed = anyio.Event()
-    monkeypatch.setattr(dispatch_module, "pending_triggers", failing_once(dispatch_module.pending_triggers, failed))
+    monkeypatch.setattr(dispatch_module, "load_agents", failing_once(dispatch_module.load_agents, failed))
     # Nothing changes after the failed scan: the next one is the periodic scan.
     dispatcher = Dispatcher(hub, hub_url="http://127.0.0.1:9", scan_seconds=0.2)
 
@@ -137,6 +137,33 @@ async def test_the_dispatcher_still_starts_a_turn_after_a_scan_that_raised(
     assert turn.status == TurnStatus.SUCCEEDED and turn.task_id == task.id
     assert sample(text, ERRORS, loop="dispatch_scan") == 1
     assert len(tracebacks(caplog, "dispatch scan failed")) == 1
+
+
+async def test_an_agent_whose_turn_never_starts_does_not_hold_up_the_agents_after_it(
+    scene: Scene, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    hub = scene.hub
+    stuck = await scene.agent("first")
+    await scene.agent("second")
+    for name in ("first", "second"):
+        await hub.tasks.create_task(scene.admin, TaskDraft(title=f"for {name}", target=name), scene.team.id)
+    dispatcher = Dispatcher(hub, hub_url="http://127.0.0.1:9", scan_seconds=0.2)
+    real_start = dispatcher._start
+
+    async def start(agent: Any, runner: Any) -> Any:
+        if agent.id == stuck.id:
+            raise RuntimeError("a bug that hits this agent every time")
+        return await real_start(agent, runner)
+
+    monkeypatch.setattr(dispatcher, "_start", start)
+
+    async with serving(hub, periodic=False, dispatcher=dispatcher) as http:
+        (turn,) = await scene.ended_turns("second", 1, timeout=10)
+        text = await scrape(http)
+
+    assert turn.status == TurnStatus.SUCCEEDED
+    assert sample(text, ERRORS, loop="turn_start") >= 1
+    assert tracebacks(caplog, "turn start failed")
 
 
 async def test_a_loop_failing_every_pass_backs_off_and_still_stops_at_once_when_cancelled(

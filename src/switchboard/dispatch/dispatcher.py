@@ -128,7 +128,14 @@ class Dispatcher:
                 break
             if any(turn.agent.id == agent.id for turn in self.running.values()):
                 continue
-            turn = await self._start(agent, runner)
+            try:
+                turn = await self._start(agent, runner)
+            except SwitchboardError:
+                raise  # the database is away: this scan ends, and the next one tries every agent again
+            except Exception:
+                # One agent whose turn cannot start must not hold up the others behind it in every scan.
+                self._scans.failed("turn_start")
+                continue
             if turn is not None:
                 self.running[turn.id] = turn
                 self._group.start_soon(self._run_turn, turn)
