@@ -493,7 +493,6 @@ class _Completion:
     attempt: int | None
 
 
-# The team's ready tasks that any of a set of agents may take (`_bound`), best first; built once.
 # A batch's claims and completions: one statement each, a row of parameters per task, built once.
 _TAKE = (
     T.update()
@@ -526,6 +525,7 @@ _FINISH = (
     )
 )
 
+# The team's ready tasks that any of a set of agents may take (`_bound`), best first; built once.
 READY_FOR = sa.select(T).where(
     T.c.team_id == sa.bindparam("team_id"),
     T.c.status == TaskStatus.READY.value,
