@@ -5,11 +5,14 @@ An agent only ever sees messages it sent or that were delivered to it; a person 
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
+import anyio
+import anyio.lowlevel
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -36,6 +39,9 @@ from switchboard.teams.models import Agent, Principal, Team
 from switchboard.teams.service import TeamService
 from switchboard.teams.targets import resolve_target
 from switchboard.waiting import check_wait_seconds, wait_until
+
+log = logging.getLogger("switchboard")
+UNRECEIVED = "marked read for a caller who was gone before it received them"
 
 M = records.M
 D = records.D
@@ -161,21 +167,53 @@ class MessageService:
     ) -> Inbox:
         now = self.clock()
         writes = query.mark_as_read or session_id is not None
-        async with self.db.write() if writes else self.db.read() as conn:
-            if session_id is not None:
-                await touch_session(conn, agent, session_id, now)
-            lock = self.db.lock_rows if query.mark_as_read else None
-            unread = await records.inbox_ids(conn, agent.id, filters, unread=True, limit=query.limit, lock=lock)
-            ids = list(unread)
-            if query.include_read and len(ids) < query.limit:
-                ids += await records.inbox_ids(conn, agent.id, filters, unread=False, limit=query.limit - len(ids))
-            if query.mark_as_read:
-                await self._mark(conn, agent, unread, now)
-            found = {m.id: m for m in await records.fetch_messages(conn, M.c.id.in_(ids), agent.id)}
-            remaining = await conn.scalar(
-                sa.select(sa.func.count()).select_from(D).where(D.c.agent_id == agent.id, D.c.read_at.is_(None))
-            )
+        marked: Sequence[int] = ()
+        try:
+            async with self.db.write() if writes else self.db.read() as conn:
+                if session_id is not None:
+                    await touch_session(conn, agent, session_id, now)
+                lock = self.db.lock_rows if query.mark_as_read else None
+                unread = await records.inbox_ids(conn, agent.id, filters, unread=True, limit=query.limit, lock=lock)
+                ids = list(unread)
+                if query.include_read and len(ids) < query.limit:
+                    ids += await records.inbox_ids(conn, agent.id, filters, unread=False, limit=query.limit - len(ids))
+                if query.mark_as_read:
+                    await self._mark(conn, agent, unread, now)
+                    marked = unread
+                found = {m.id: m for m in await records.fetch_messages(conn, M.c.id.in_(ids), agent.id)}
+                remaining = await conn.scalar(
+                    sa.select(sa.func.count()).select_from(D).where(D.c.agent_id == agent.id, D.c.read_at.is_(None))
+                )
+            # A caller cancelled by now (its client hung up) would never receive what was just marked read.
+            await anyio.lowlevel.checkpoint_if_cancelled()
+        except anyio.get_cancelled_exc_class():
+            await self._unmark_unreceived(agent, marked, now)
+            raise
         return Inbox(tuple(found[i] for i in ids), int(remaining or 0))
+
+    async def _unmark_unreceived(self, agent: Agent, marked: Sequence[int], now: datetime) -> None:
+        """Make messages unread again that were marked read for a caller who is gone before it received them.
+
+        Only the marks of that very read (same time) are undone: a mark that rolled back, or a later read, is
+        left alone.
+        """
+        if not marked:
+            return
+        with anyio.CancelScope(shield=True):
+            try:
+                async with self.db.write() as conn:
+                    undone = await conn.execute(
+                        D.update()
+                        .where(D.c.message_id.in_(marked), D.c.agent_id == agent.id, D.c.read_at == now)
+                        .values(read_at=None)
+                        .returning(D.c.message_id)
+                    )
+                    ids = sorted(undone.scalars())
+                    if ids:
+                        event = (None, "messages_unread", {"message_ids": ids, "reason": UNRECEIVED})
+                        await append_events(conn, agent.team_id, "hub", now, [event])
+            except Exception:
+                log.exception("%d message(s) stay read for %s, who is gone", len(marked), agent.name)
 
     async def mark_read(self, principal: Principal, message_ids: Sequence[int]) -> ReadReceipt:
         """Mark messages delivered to the caller as read. An id that is not in the caller's inbox changes nothing
