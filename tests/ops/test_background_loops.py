@@ -145,8 +145,10 @@ async def test_an_agent_whose_turn_never_starts_does_not_hold_up_the_agents_afte
     hub = scene.hub
     stuck = await scene.agent("first")
     await scene.agent("second")
-    for name in ("first", "second"):
+    tasks = [
         await hub.tasks.create_task(scene.admin, TaskDraft(title=f"for {name}", target=name), scene.team.id)
+        for name in ("first", "second")
+    ]
     dispatcher = Dispatcher(hub, hub_url="http://127.0.0.1:9", scan_seconds=0.2)
     real_start = dispatcher._start
 
@@ -161,6 +163,9 @@ async def test_an_agent_whose_turn_never_starts_does_not_hold_up_the_agents_afte
         (turn,) = await scene.ended_turns("second", 1, timeout=10)
         text = await scrape(http)
 
+    # The stuck agent's task would still be waiting for a turn: on the PostgreSQL database the tests share, the
+    # next test's dispatcher (which scans every team) would give it one.
+    await hub.tasks.cancel_task(scene.admin, tasks[0].id)
     assert turn.status == TurnStatus.SUCCEEDED
     assert sample(text, ERRORS, loop="turn_start") >= 1
     assert tracebacks(caplog, "turn start failed")
