@@ -58,9 +58,7 @@ async def fetch_tasks(
     query = task_query().where(where).order_by(*order)
     if limit is not None:
         query = query.limit(limit)
-    rows = (await conn.execute(query)).all()
-    deps = await dependencies_of(conn, [r.id for r in rows])
-    return [task_from_row(r, deps.get(r.id, ())) for r in rows]
+    return await _with_dependencies(conn, (await conn.execute(query)).all())
 
 
 async def fetch_tasks_by_id(conn: AsyncConnection, task_ids: Iterable[int]) -> list[Task]:
@@ -68,7 +66,11 @@ async def fetch_tasks_by_id(conn: AsyncConnection, task_ids: Iterable[int]) -> l
     task_ids = list(task_ids)
     if not task_ids:
         return []
-    rows = (await conn.execute(TASKS_BY_ID, {"task_ids": task_ids})).all()
+    return await _with_dependencies(conn, (await conn.execute(TASKS_BY_ID, {"task_ids": task_ids})).all())
+
+
+async def _with_dependencies(conn: AsyncConnection, rows: Sequence[Any]) -> list[Task]:
+    """Tasks from their rows, each with the ids of the tasks it depends on."""
     deps = await dependencies_of(conn, [r.id for r in rows])
     return [task_from_row(r, deps.get(r.id, ())) for r in rows]
 
