@@ -65,7 +65,6 @@ class Batcher(Generic[Request, Answer]):
         self._running = False
         # Set when the batch running now ends; made when a batch starts.
         self._batch_ended: anyio.Event | None = None
-        self.batches = 0
 
     async def submit(self, request: Request) -> Answer:
         call: _Call[Request, Answer] = _Call(request)
@@ -113,7 +112,6 @@ class Batcher(Generic[Request, Answer]):
                     outcomes: Sequence[Answer | Exception] = await self._run_batch([c.request for c in batch])
                 except Exception as exc:
                     outcomes = [exc] * len(batch)
-                self.batches += 1
             for call, outcome in zip(batch, outcomes, strict=True):
                 call.settle(outcome)
         finally:
