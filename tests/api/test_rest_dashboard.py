@@ -166,15 +166,6 @@ async def test_another_teams_board_graph_and_position_are_not_found(http: httpx.
         error_of(await http.get(f"{API}/teams/{world.team.id}/{path}", headers=auth(outsider.key)), 404, "not_found")
 
 
-async def test_the_event_position_is_past_every_committed_event(http: httpx.AsyncClient, world: World) -> None:
-    task = await new_task(http, world.admin_key, world.team.id)
-    events = await ok(http, "GET", f"/tasks/{task['id']}/events", world.admin_key)
-
-    position = await ok(http, "GET", f"/teams/{world.team.id}/events/position", world.admin_key)
-
-    assert position["last_event_id"] >= events["events"][-1]["id"]
-
-
 def test_sign_in_tokens_are_kept_out_of_the_access_log() -> None:
     record = logging.LogRecord("uvicorn.access", logging.INFO, __file__, 1, '%s - "%s %s HTTP/%s" %d', None, None)
     record.args = ("127.0.0.1:5000", "GET", "/dashboard/login/s3cret-token?x=1", "1.1", 303)
