@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+import socket
+from pathlib import Path
+
 import anyio
 import pytest
 import sqlalchemy as sa
@@ -104,3 +107,36 @@ async def test_a_rolled_back_change_wakes_no_one(hub: Hub, world: World) -> None
         assert await subscription.wait(0) is False
     async with hub.db.read() as conn:
         assert await conn.scalar(sa.select(sa.func.count()).where(s.events.c.kind == "noted")) == 0
+
+
+async def test_sibling_processes_ring_each_other_at_once(tmp_path: Path) -> None:
+    # No watch of the events table behind them: only the bell can carry the change across.
+    ringing, rung = LocalNotifier(), LocalNotifier()
+    for notifier in (ringing, rung):
+        notifier.ring_siblings(tmp_path)
+        await notifier.start()
+    try:
+        with anyio.fail_after(5):
+            async with anyio.create_task_group() as tg:
+                woke = start(tg, lambda: rung.subscribe(7).wait(30))
+                await until_waiting(rung, 7)
+                await ringing.publish([7])
+                assert await woke.result() is True
+    finally:
+        await ringing.close()
+        await rung.close()
+    assert list(tmp_path.iterdir()) == []
+
+
+async def test_a_sibling_that_died_without_closing_its_bell_is_forgotten(tmp_path: Path) -> None:
+    dead = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    dead.bind(str(tmp_path / "12345-gone"))
+    dead.close()
+    notifier = LocalNotifier()
+    notifier.ring_siblings(tmp_path)
+    await notifier.start()
+    try:
+        await notifier.publish([7])
+        assert [path.name for path in tmp_path.iterdir()] != [] and not (tmp_path / "12345-gone").exists()
+    finally:
+        await notifier.close()

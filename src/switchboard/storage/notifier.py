@@ -10,10 +10,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
+import socket
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import anyio
 import asyncpg  # type: ignore[import-untyped]
@@ -34,6 +37,8 @@ PING_SECONDS = 5.0
 CONNECTION_ERRORS = (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, asyncpg.InternalClientError)
 # Told, each time a waiter runs again after a wake-up, how long after the change's announcement that was.
 WakeListener = Callable[[float], None]
+# Told +1 when a call begins to wait for a change and -1 when it stops.
+WaitingListener = Callable[[int], None]
 
 
 @dataclass
@@ -63,6 +68,7 @@ class Subscription:
 
     _signal: _TeamSignal
     _on_wake: list[WakeListener] = field(default_factory=list)
+    _on_waiting: list[WaitingListener] = field(default_factory=list)
     _seen: int = field(init=False)
 
     def __post_init__(self) -> None:
@@ -72,6 +78,8 @@ class Subscription:
         """True when the team changed, False at the timeout."""
         if self._signal.version == self._seen:
             self._signal.waiting += 1
+            for counter in self._on_waiting:
+                counter(1)
             try:
                 with anyio.move_on_after(timeout):
                     await self._signal.changed().wait()
@@ -80,6 +88,8 @@ class Subscription:
                         listener(woken_after)
             finally:
                 self._signal.waiting -= 1
+                for counter in self._on_waiting:
+                    counter(-1)
         moved = self._signal.version != self._seen
         self._seen = self._signal.version
         return moved
@@ -123,6 +133,7 @@ class Notifier:
         self._teams: dict[int, _TeamSignal] = {}
         self._watches: list[ChangeWatch] = []
         self.on_wake: list[WakeListener] = []
+        self.on_waiting: list[WaitingListener] = []
         self.on_error: list[ErrorListener] = []
 
     def watch(self) -> ChangeWatch:
@@ -136,7 +147,7 @@ class Notifier:
 
     def subscribe(self, team_id: int) -> Subscription:
         """Take this before checking the database; then `wait` for a change the check could not see."""
-        return Subscription(self._teams.setdefault(team_id, _TeamSignal()), self.on_wake)
+        return Subscription(self._teams.setdefault(team_id, _TeamSignal()), self.on_wake, self.on_waiting)
 
     def waiting(self, team_id: int | None = None) -> int:
         """How many calls are waiting on the team (None: on any team) right now."""
@@ -192,10 +203,52 @@ class LocalNotifier(Notifier):
         self._changes_since = changes_since
         self._interval = interval
         self._watcher: asyncio.Task[None] | None = None
+        self._bells: Path | None = None
+        self._bell: socket.socket | None = None
+
+    def ring_siblings(self, bells: Path) -> None:
+        """Wake the other processes that ring in the directory `bells` as soon as a change commits, not when their
+        watch next looks (the workers of one `serve`). Each binds a datagram socket there, and each change's teams
+        go to the others' sockets. Call before `start`."""
+        self._bells = bells
 
     async def start(self) -> None:
         if self._changes_since is not None and self._watcher is None:
             self._watcher = asyncio.create_task(self._watch(self._changes_since), name="switchboard-watcher")
+        if self._bells is not None and self._bell is None:
+            bell = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+            bell.setblocking(False)
+            bell.bind(str(self._bells / f"{os.getpid()}-{uuid.uuid4().hex[:8]}"))
+            asyncio.get_running_loop().add_reader(bell.fileno(), self._rung)
+            self._bell = bell
+
+    async def publish(self, team_ids: Iterable[int]) -> None:
+        teams = set(team_ids)
+        self.wake_local(teams)
+        if self._bell is not None and self._bells is not None and teams:
+            self._ring(self._bell, self._bells, ",".join(map(str, teams)).encode())
+
+    def _ring(self, bell: socket.socket, bells: Path, message: bytes) -> None:
+        own = bell.getsockname()
+        for sibling in os.scandir(bells):
+            if sibling.path == own:
+                continue
+            try:
+                bell.sendto(message, sibling.path)
+            except ConnectionRefusedError:
+                # A process that ended without closing its bell; its watch covers whatever else is lost.
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(sibling.path)
+            except (BlockingIOError, FileNotFoundError):
+                pass
+
+    def _rung(self) -> None:
+        assert self._bell is not None
+        teams: set[int] = set()
+        with contextlib.suppress(BlockingIOError):
+            while True:
+                teams.update(int(team) for team in self._bell.recv(65536).split(b",") if team.isdigit())
+        self.wake_local(teams)
 
     async def close(self) -> None:
         if self._watcher is not None:
@@ -203,6 +256,12 @@ class LocalNotifier(Notifier):
             with contextlib.suppress(asyncio.CancelledError):
                 await self._watcher
             self._watcher = None
+        if self._bell is not None:
+            bell, self._bell = self._bell, None
+            asyncio.get_running_loop().remove_reader(bell.fileno())
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(bell.getsockname())
+            bell.close()
 
     async def _watch(self, changes_since: ChangesSince) -> None:
         seen: int | None = None
@@ -240,6 +299,9 @@ class PostgresNotifier(Notifier):
         self.listener_pid: int | None = None
         # Notifications of other hubs' changes heard on the listening connection.
         self.heard = 0
+        # Told each time the listening connection is made, and each time it hears another hub's change.
+        self.on_listening: list[Callable[[], None]] = []
+        self.on_heard: list[Callable[[], None]] = []
 
     async def publish(self, team_ids: Iterable[int]) -> None:
         """Wake this hub's waiters now; other hubs hear it from the sender, which sends what gathered while it
@@ -335,6 +397,8 @@ class PostgresNotifier(Notifier):
             conn.add_termination_listener(lambda _c: lost.set())
             await conn.add_listener(CHANNEL, self._heard)
             self.connections_made += 1
+            for listener in self.on_listening:
+                listener()
             self.listener_pid = conn.get_server_pid()
             self.listening.set()
             # Changes committed while no one listened went unheard: everyone looks again.
@@ -355,4 +419,6 @@ class PostgresNotifier(Notifier):
         if origin == self.hub_id or not team.isdigit():
             return
         self.heard += 1
+        for listener in self.on_heard:
+            listener()
         self.wake_local([int(team)])
