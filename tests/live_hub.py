@@ -54,14 +54,20 @@ def live_hub_for(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPa
 
 
 @contextmanager
-def serving(workdir: Path, database: str | None, backend: str, extra: list[str] | None = None) -> Iterator[LiveHub]:
+def serving(
+    workdir: Path,
+    database: str | None,
+    backend: str,
+    extra: list[str] | None = None,
+    env: dict[str, str] | None = None,
+) -> Iterator[LiveHub]:
     port = free_port()
     data_dir = workdir / "data"
     command = [sys.executable, "-m", "switchboard", "serve", "--port", str(port), "--data-dir", str(data_dir)]
     command += extra or []
     if database is not None:
         command += ["--database", database]
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SWITCHBOARD_")}
+    env = {**{k: v for k, v in os.environ.items() if not k.startswith("SWITCHBOARD_")}, **(env or {})}
     log_path = workdir / "hub.log"
     with log_path.open("wb") as log:
         process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env)

@@ -4,7 +4,8 @@ them all."""
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator
+import os
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 
 import anyio
@@ -27,19 +28,32 @@ from switchboard.hub import Hub
 from switchboard.limits import REQUEST_BODY_MAX_BYTES
 
 
-def create_app(hub: Hub, *, periodic: bool = True, dispatcher: Dispatcher | None = None) -> HubApp:
-    """The hub's web app. `periodic` runs the lease sweep while the app is up; so does `dispatcher`, if given."""
+def create_app(
+    hub: Hub,
+    *,
+    periodic: bool = True,
+    dispatcher: Dispatcher | None = None,
+    leading: Callable[[], Awaitable[None]] | None = None,
+) -> HubApp:
+    """The hub's web app. `periodic` runs the lease sweep while the app is up; so does `dispatcher`, if given.
+    With `leading`, they wait for it to return first (one worker of several leads)."""
     mcp = build_mcp_server(hub)
     mcp_app = mcp_http_app(mcp)
+
+    async def background() -> None:
+        if leading is not None:
+            await leading()
+        async with anyio.create_task_group() as tg:
+            if periodic:
+                tg.start_soon(hub.run_periodic)
+            if dispatcher is not None:
+                tg.start_soon(dispatcher.run)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         await hub.start_listening()
         async with anyio.create_task_group() as tg, mcp.session_manager.run():
-            if periodic:
-                tg.start_soon(hub.run_periodic)
-            if dispatcher is not None:
-                tg.start_soon(dispatcher.run)
+            tg.start_soon(background)
             yield
             tg.cancel_scope.cancel()
 
@@ -55,8 +69,9 @@ def create_app(hub: Hub, *, periodic: bool = True, dispatcher: Dispatcher | None
     install_dashboard(api)
 
     @api.get("/healthz", include_in_schema=False)
-    async def healthz() -> dict[str, str]:
-        return {"status": "ok"}
+    async def healthz() -> dict[str, str | int]:
+        # The process that answered: one of several under `serve --workers`.
+        return {"status": "ok", "pid": os.getpid()}
 
     @api.get("/readyz", include_in_schema=False)
     async def readyz() -> JSONResponse:

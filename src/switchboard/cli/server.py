@@ -12,12 +12,12 @@ from typing import Annotated, TypeVar
 import anyio
 import typer
 import uvicorn
-from uvicorn.config import LOGGING_CONFIG
 
 from switchboard.api.app import create_app
 from switchboard.api.mcp import serve_stdio
 from switchboard.cli._common import EXIT_REFUSED, JsonOption, errors, print_json, report, say
 from switchboard.cli._memory import freeze_startup_objects, pin_mmap_threshold
+from switchboard.cli._serving import serve_workers, server_config
 from switchboard.config import Settings
 from switchboard.dispatch.dispatcher import Dispatcher
 from switchboard.errors import SwitchboardError
@@ -88,6 +88,15 @@ def serve(
     ] = None,
     max_turns: MaxTurnsOption = None,
     public_url: PublicUrlOption = None,
+    workers: Annotated[
+        int,
+        typer.Option(
+            envvar="SWITCHBOARD_WORKERS",
+            min=1,
+            help="Hub processes answering on the port: each serves about a thousand REST calls a second. Rate "
+            "limits count per process.",
+        ),
+    ] = 1,
     as_json: JsonOption = False,
 ) -> None:
     """Run the hub: migrate the database, make sure there is an admin key, serve REST and MCP, and dispatch turns."""
@@ -101,8 +110,13 @@ def serve(
         public_url=public_url,
     )
     log_to_stderr(log_level, log_format)
-    pin_mmap_threshold()
-    _run(_serve, settings, log_level.value, log_format, as_json)
+    if workers == 1:
+        pin_mmap_threshold()
+        _run(_serve, settings, log_level.value, log_format, as_json)
+        return
+    created = _run(_prepare, settings)
+    _announce(settings, created, as_json, workers)
+    serve_workers(settings, log_level.value, log_format, workers)
 
 
 async def _serve(settings: Settings, log_level: str, log_format: LogFormat, as_json: bool) -> None:
@@ -112,30 +126,33 @@ async def _serve(settings: Settings, log_level: str, log_format: LogFormat, as_j
         created = await hub.ensure_admin_key()
         _announce(settings, created, as_json)
         dispatcher = _dispatcher(hub, settings) if settings.dispatch else None
-        json_lines = log_format == LogFormat.JSON
-        config = uvicorn.Config(
-            create_app(hub, dispatcher=dispatcher),
-            host=settings.host,
-            port=settings.port,
-            log_level=log_level,
-            lifespan="on",
-            # JSON lines: the server's loggers go through the root handler, and requests are logged by the app.
-            log_config=None if json_lines else LOGGING_CONFIG,
-            access_log=not json_lines,
-        )
+        config = server_config(create_app(hub, dispatcher=dispatcher), settings, log_level, log_format)
         freeze_startup_objects()
         await uvicorn.Server(config).serve()
     finally:
         await hub.close()
 
 
-def _announce(settings: Settings, created: str | None, as_json: bool) -> None:
+async def _prepare(settings: Settings) -> str | None:
+    """What the workers of `serve --workers` find done: the database migrated, and an admin key."""
+    hub = Hub(settings)
+    try:
+        await hub.migrate()
+        return await hub.ensure_admin_key()
+    finally:
+        await hub.close()
+
+
+def _announce(settings: Settings, created: str | None, as_json: bool, workers: int = 1) -> None:
     url = f"http://{settings.host}:{settings.port}"
     key_file = str(settings.admin_key_file.resolve())
     if as_json:
-        print_json({"url": url, "mcp_url": f"{url}/mcp", "admin_key_file": key_file, "admin_key": created})
+        print_json(
+            {"url": url, "mcp_url": f"{url}/mcp", "admin_key_file": key_file, "admin_key": created, "workers": workers}
+        )
         return
-    say(f"Switchboard on {url} (MCP at {url}/mcp)")
+    processes = f", {workers} worker processes" if workers > 1 else ""
+    say(f"Switchboard on {url} (MCP at {url}/mcp{processes})")
     say(f"admin key file: {key_file}")
     if created is not None:
         say(f"new admin key (shown once, also in the file above): {created}")
