@@ -194,6 +194,9 @@ async def main() -> None:
     parser.add_argument("--load-seconds", type=float, default=5.0, help="seconds measured per load phase")
     parser.add_argument("--mcp-rate", type=float, default=600, help="paced MCP calls per second (the target)")
     parser.add_argument("--rest-rate", type=float, default=1500, help="paced REST calls per second (the target)")
+    parser.add_argument(
+        "--hub-workers", default="1,2", help="`serve --workers` settings for the mcp and rest parts, comma-separated"
+    )
     parser.add_argument("--dag-rounds", type=int, default=5, help="batches (and refused cyclic ones) per run")
     parser.add_argument("--dependents", type=int, default=1000, help="waiting dependents of the completed task")
     parser.add_argument("--sizes", default="10000,100000,1000000", help="tasks in the store, comma-separated")
@@ -234,7 +237,8 @@ async def main() -> None:
     load = LoadSettings(args.clients, args.load_processes, seconds=args.load_seconds)
     for part in ("mcp", "rest"):
         if args.only in (None, part):
-            await print_serving_figures(part, args.runs, ServingTargets(load, args.mcp_rate, args.rest_rate))
+            workers = tuple(int(n) for n in args.hub_workers.split(","))
+            await print_serving_figures(part, args.runs, ServingTargets(load, args.mcp_rate, args.rest_rate, workers))
     if args.only in (None, "dag"):
         await print_dag_figures(args.runs, args.dag_rounds, args.dependents)
     if args.only in (None, "scale"):

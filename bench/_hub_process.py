@@ -9,7 +9,7 @@ import subprocess
 import sys
 import time
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -71,6 +71,12 @@ def free_port() -> int:
 
 
 def cpu_seconds(pid: int) -> float:
-    """User and system CPU time a process has used so far."""
+    """User and system CPU time a process and the processes it started (a hub's workers) have used so far."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    own = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    children = 0.0
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        # A thread or a child may end while it is read.
+        with suppress(FileNotFoundError):
+            children += sum(cpu_seconds(int(child)) for child in (task / "children").read_text().split())
+    return own + children

@@ -30,22 +30,27 @@ class LoadSettings:
     seconds: float = 5.0
 
 
+def hub_workers(workers: int) -> dict[str, str]:
+    """The hub's environment for `serve --workers`."""
+    return {"SWITCHBOARD_WORKERS": str(workers)}
+
+
 async def mcp_claim_next_load(
-    url: str, data_dir: Path, load: LoadSettings, rate: float
+    url: str, data_dir: Path, load: LoadSettings, rate: float, workers: int = 1
 ) -> tuple[LoadResult, LoadResult]:
     """`claim_next` tool calls with nothing ready from `load.clients` agents: flat out, then paced at `rate`."""
-    async with hub_process(url, data_dir) as hub:
+    async with hub_process(url, data_dir, hub_workers(workers)) as hub:
         _, keys = await _agent_keys(hub.base, hub.admin_key, load.clients)
         requests = [[_mcp_call(key, "claim_next", {}, n)] for n, key in enumerate(keys)]
         return await _both_phases(hub.port, hub.pid, requests, load, rate, expect='"isError":false')
 
 
 async def rest_get_task_load(
-    url: str, data_dir: Path, load: LoadSettings, rate: float
+    url: str, data_dir: Path, load: LoadSettings, rate: float, workers: int = 1
 ) -> tuple[LoadResult, LoadResult]:
     """`GET /api/v1/tasks/{id}` from `load.clients` agents over a team's 200 tasks (some with dependencies and
     sub-tasks): flat out, then paced at `rate`."""
-    async with hub_process(url, data_dir) as hub:
+    async with hub_process(url, data_dir, hub_workers(workers)) as hub:
         team_id, keys = await _agent_keys(hub.base, hub.admin_key, load.clients)
         ids = await _tasks_to_read(hub.base, hub.admin_key, team_id)
         requests = [

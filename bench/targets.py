@@ -21,6 +21,8 @@ class ServingTargets:
     load: LoadSettings
     mcp_rate: float = 600
     rest_rate: float = 1500
+    # `serve --workers` settings measured, each on both backends.
+    hub_workers: tuple[int, ...] = (1, 2)
 
 
 async def print_serving_figures(part: str, runs: int, targets: ServingTargets) -> None:
@@ -29,17 +31,20 @@ async def print_serving_figures(part: str, runs: int, targets: ServingTargets) -
         (mcp_claim_next_load, targets.mcp_rate) if part == "mcp" else (rest_get_task_load, targets.rest_rate)
     )
     rows = []
-    for backend in BACKENDS:
-        results = [
-            await on_fresh_database(backend, lambda url, tmp: measure(url, tmp, targets.load, rate))
-            for _ in range(runs)
-        ]
-        rows.append((backend, _median_load([r[0] for r in results]), _median_load([r[1] for r in results])))
+    for workers in targets.hub_workers:
+        for backend in BACKENDS:
+            results = [
+                await on_fresh_database(backend, lambda url, tmp, w=workers: measure(url, tmp, targets.load, rate, w))
+                for _ in range(runs)
+            ]
+            label = backend if workers == 1 else f"{backend}, {workers} workers"
+            rows.append((label, _median_load([r[0] for r in results]), _median_load([r[1] for r in results])))
     what = "MCP `claim_next` tool calls (nothing ready)" if part == "mcp" else "REST `GET /api/v1/tasks/{id}` calls"
     load = targets.load
     print(f"\n{what} from {load.clients} clients (one agent and connection each) in {load.processes} processes;")
     print(f"{load.seconds:g} s measured after {load.warmup:g} s of warm-up; flat out, then paced at {rate:g} calls/s;")
-    print(f"median of {runs} runs. CPU in cores (1.0 = one core busy the whole time).\n")
+    print(f"median of {runs} runs. CPU in cores (1.0 = one core busy the whole time); a hub with workers")
+    print("(`serve --workers N`) counts the CPU of all its processes.\n")
     print(
         "| backend | flat out calls/s | p50 (ms) | p99 (ms) | hub CPU | hub CPU ms per call | generator CPU "
         f"| at {rate:g}/s: p50 (ms) | p99 (ms) | calls late |"
