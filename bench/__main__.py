@@ -270,6 +270,7 @@ async def print_wake_figures(runs: int, wakes: int, waiters: int) -> None:
     rows = []
     for label, backend, across in (
         ("sqlite", "sqlite", False),
+        ("sqlite, two hubs", "sqlite", True),
         ("postgres", "postgres", False),
         ("postgres, two hubs", "postgres", True),
     ):

@@ -16,18 +16,25 @@ from bench._hub_process import free_port, wait_ready
 from bench._load import http_request, read_answer
 from switchboard.config import Settings
 from switchboard.hub import Hub, running_hub
-from switchboard.storage.notifier import PostgresNotifier
+from switchboard.storage.notifier import LocalNotifier, PostgresNotifier
 from switchboard.tasks.models import TaskDraft
 
 
 async def wake_latency(url: str, data_dir: Path, rounds: int, *, across_hubs: bool = False) -> list[float]:
     """Milliseconds from the start of `create_task` to a waiting `claim_next` returning the task, through the
     services. With `across_hubs` the task is created through a second Hub instance (its own connections and
-    notifier), so the wake-up travels through PostgreSQL's NOTIFY to the waiting hub's listener."""
+    notifier), so the wake-up travels through PostgreSQL's NOTIFY to the waiting hub's listener, or on SQLite
+    through the bells that the workers of one `serve --workers` ring."""
     settings = Settings(data_dir=data_dir, database_url=url, rate_burst=10**9)
     async with running_hub(settings) as hub:
         creator = Hub(settings) if across_hubs else hub
         try:
+            if across_hubs and hub.db.is_sqlite:
+                (data_dir / "bells").mkdir()
+                for each in (hub, creator):
+                    assert isinstance(each.notifier, LocalNotifier)
+                    each.notifier.ring_siblings(data_dir / "bells")
+                    await each.start_listening()
             admin = await hub.keys.authenticate(settings.admin_key_file.read_text().strip())
             team = await hub.teams.create_team(admin, admin.org_id, f"wake {secrets.token_hex(3)}")
             agent = await hub.keys.authenticate((await hub.keys.create_key(admin, team.id, "builder")).plaintext)
