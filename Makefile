@@ -45,13 +45,15 @@ bench: install chromium
 	$(BIN)/python -m bench
 
 # Simulated agents over MCP against a hub process, reading /metrics as they go: `make soak SOAK_MINUTES=10
-# SOAK_AGENTS=200 SOAK_BACKEND=postgres`. Exits non-zero when the run counted any error.
+# SOAK_AGENTS=200 SOAK_BACKEND=postgres SOAK_WORKERS=2`. Exits non-zero when the run counted any error.
 SOAK_MINUTES ?= 10
 SOAK_AGENTS ?= 200
 SOAK_BACKEND ?= sqlite
+SOAK_WORKERS ?= 1
 
 soak: install
-	$(BIN)/python -m bench.soak --minutes $(SOAK_MINUTES) --agents $(SOAK_AGENTS) --backend $(SOAK_BACKEND)
+	$(BIN)/python -m bench.soak --minutes $(SOAK_MINUTES) --agents $(SOAK_AGENTS) --backend $(SOAK_BACKEND) \
+	  --workers $(SOAK_WORKERS)
 
 clean:
 	rm -rf $(VENV) .data

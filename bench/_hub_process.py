@@ -72,11 +72,32 @@ def free_port() -> int:
 
 def cpu_seconds(pid: int) -> float:
     """User and system CPU time a process and the processes it started (a hub's workers) have used so far."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    own = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-    children = 0.0
+    total = 0.0
+    for each in process_tree(pid):
+        # A process may end while it is read.
+        with suppress(FileNotFoundError, ProcessLookupError):
+            # The fields after the command's closing parenthesis; utime and stime are the 12th and 13th of them.
+            fields = Path(f"/proc/{each}/stat").read_text().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total
+
+
+def rss_mib(pid: int) -> float:
+    """Resident memory of a process and the processes it started, in MiB (pages they share counted for each)."""
+    total = 0.0
+    for each in process_tree(pid):
+        with suppress(FileNotFoundError, ProcessLookupError):
+            for line in Path(f"/proc/{each}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    total += int(line.split()[1]) / 1024
+    return total
+
+
+def process_tree(pid: int) -> list[int]:
+    """`pid` and its descendants."""
+    tree = [pid]
     for task in Path(f"/proc/{pid}/task").iterdir():
-        # A thread or a child may end while it is read.
-        with suppress(FileNotFoundError):
-            children += sum(cpu_seconds(int(child)) for child in (task / "children").read_text().split())
-    return own + children
+        with suppress(FileNotFoundError, ProcessLookupError):
+            for child in (task / "children").read_text().split():
+                tree.extend(process_tree(int(child)))
+    return tree

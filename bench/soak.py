@@ -28,7 +28,7 @@ from pathlib import Path
 import httpx
 
 from bench._databases import create_postgres_database, drop_postgres_database
-from bench._hub_process import free_port, wait_ready
+from bench._hub_process import cpu_seconds, free_port, rss_mib, wait_ready
 from bench._prometheus import Histogram, Snapshot, difference, parse
 from bench._soak_agents import Call, Count, Shared, ToolRefused, mcp_session, run_agents
 
@@ -46,6 +46,7 @@ class SoakOptions:
     sample_seconds: float = 30
     backlog: int = 0  # ready tasks the producer keeps ahead of the agents; 0: two per agent
     batch: int = 50
+    workers: int = 1  # `serve --workers`; the hub's memory and CPU are its processes' together
 
     @property
     def tasks_ahead(self) -> int:
@@ -106,7 +107,7 @@ async def soak(
 ) -> SoakReport:
     """Run the soak against a fresh hub process on `database_url` (None: SQLite in `data_dir`)."""
     backend = "sqlite" if database_url is None or database_url.startswith("sqlite") else "postgres"
-    async with hub_process(database_url, data_dir) as (base, server):
+    async with hub_process(database_url, data_dir, options.workers) as (base, server):
         admin_key = await wait_ready(base, data_dir / "admin.key", server)
         manager_key, agent_keys = await prepare_team(base, admin_key, options.agents)
         shared = Shared.create(multiprocessing.get_context("spawn"))
@@ -126,11 +127,13 @@ async def soak(
 
 
 @contextlib.asynccontextmanager
-async def hub_process(database_url: str | None, data_dir: Path) -> AsyncIterator[tuple[str, subprocess.Popen[bytes]]]:
+async def hub_process(
+    database_url: str | None, data_dir: Path, workers: int = 1
+) -> AsyncIterator[tuple[str, subprocess.Popen[bytes]]]:
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("SWITCHBOARD_")}
     command = [sys.executable, "-m", "switchboard", "serve", "--port", str(port), "--data-dir", str(data_dir)]
-    command += ["--log-level", "warning"]
+    command += ["--log-level", "warning", "--workers", str(workers)]
     if database_url:
         command += ["--database", database_url]
     data_dir.mkdir(parents=True, exist_ok=True)
@@ -319,20 +322,6 @@ async def scrape(http: httpx.AsyncClient) -> str:
     return response.text
 
 
-def rss_mib(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    raise RuntimeError("no VmRSS in /proc")
-
-
-def cpu_seconds(pid: int) -> float:
-    """User and system CPU time of the process so far."""
-    # The fields after the command's closing parenthesis; utime and stime are the 12th and 13th of them.
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
 def drain(shared: Shared) -> list[str]:
     errors = []
     while True:
@@ -410,8 +399,11 @@ def main() -> None:
     parser.add_argument("--processes", type=int, default=4, help="client processes the agents are split over")
     parser.add_argument("--sample-seconds", type=float, default=30, help="seconds between two readings of /metrics")
     parser.add_argument("--backlog", type=int, default=0, help="tasks kept ahead of the agents (default 2 each)")
+    parser.add_argument("--workers", type=int, default=1, help="hub processes (`serve --workers`)")
     args = parser.parse_args()
-    options = SoakOptions(args.minutes * 60, args.agents, args.processes, args.sample_seconds, args.backlog)
+    options = SoakOptions(
+        args.minutes * 60, args.agents, args.processes, args.sample_seconds, args.backlog, workers=args.workers
+    )
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}")
     report = asyncio.run(soak_on_fresh_database(args.backend, options))
     print(summary(report))

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import httpx
 
-from bench._hub_process import free_port, wait_ready
+from bench._hub_process import free_port, rss_mib, wait_ready
 from bench._load import http_request, read_answer
 from switchboard.config import Settings
 from switchboard.hub import Hub, running_hub
@@ -80,12 +80,12 @@ async def memory_of_waiters(url: str, data_dir: Path, waiters: int) -> tuple[flo
             org_id = (await http.get("/api/v1/whoami", headers=admin)).json()["org_id"]
             team = (await http.post(f"/api/v1/orgs/{org_id}/teams", json={"name": "waiters"}, headers=admin)).json()
             created = await http.post(f"/api/v1/teams/{team['id']}/keys", json={"program_id": "builder"}, headers=admin)
-            before = _rss_mib(server.pid)
+            before = rss_mib(server.pid)
             path = f"/api/v1/teams/{team['id']}/tasks/claim-next?wait_seconds=120"
             request = http_request("POST", path, {"Authorization": f"Bearer {created.json()['key']}"}).encode()
             calls = [asyncio.create_task(_call(port, request)) for _ in range(waiters)]
             await _until_waiting(http, waiters)
-            holding = _rss_mib(server.pid)
+            holding = rss_mib(server.pid)
             batch = {"tasks": [{"title": f"t{i}"} for i in range(waiters)]}
             started = time.perf_counter()
             await http.post(f"/api/v1/teams/{team['id']}/tasks/batch", json=batch, headers=admin)
@@ -116,10 +116,3 @@ async def _until_waiting(http: httpx.AsyncClient, waiters: int) -> None:
                 return
         await asyncio.sleep(0.05)
     raise TimeoutError(f"the hub did not hold {waiters} waiting calls within 60 s")
-
-
-def _rss_mib(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    raise RuntimeError("no VmRSS in /proc")
