@@ -39,7 +39,7 @@ class Plan:
     # Where this worker's clients sit among all clients, to spread the paced schedule evenly.
     first_client: int
     total_clients: int
-    # A body must contain this for the call to count as answered well (besides status 200).
+    # A body must contain this for the call to count as answered well (besides a 2xx status).
     expect: str = ""
 
 
@@ -131,7 +131,7 @@ async def _client(
         answered = loop.time()
         # Paced calls count by their schedule alone: a late answer is exactly what latency should show.
         if scheduled >= measure_from and (plan.rate or answered <= end):
-            if status != 200 or expect not in body:
+            if not 200 <= status < 300 or expect not in body:
                 errors.append(f"{status} {body[:200]!r}")
             latencies.append((answered - scheduled) * 1000)
     return latencies, errors, 0

@@ -143,7 +143,10 @@ class Dispatcher:
         return started
 
     async def _runner_agents(self, team_ids: set[int] | None) -> list[tuple[Agent, Runner]]:
-        where = s.agents.c.team_id.in_(team_ids) if team_ids is not None else sa.true()
+        # Only agents with a runner: a scan follows every change of a team, and most agents have none.
+        where = s.agents.c.config["runner"].as_string().is_not(None)
+        if team_ids is not None:
+            where = sa.and_(s.agents.c.team_id.in_(team_ids), where)
         async with self.hub.db.read() as conn:
             agents = await load_agents(conn, where)
         found = []
