@@ -22,11 +22,16 @@ pytestmark = pytest.mark.anyio
 
 async def test_a_waiter_is_woken_by_a_publish_for_its_team() -> None:
     notifier = LocalNotifier()
+    await assert_publish_wakes(notifier, notifier)
+
+
+async def assert_publish_wakes(publishing: LocalNotifier, waiting: LocalNotifier) -> None:
+    """A call waiting on team 7 through `waiting` is woken by a publish for team 7 through `publishing`."""
     with anyio.fail_after(5):
         async with anyio.create_task_group() as tg:
-            woke = start(tg, lambda: notifier.subscribe(7).wait(30))
-            await until_waiting(notifier, 7)
-            await notifier.publish([7])
+            woke = start(tg, lambda: waiting.subscribe(7).wait(30))
+            await until_waiting(waiting, 7)
+            await publishing.publish([7])
             assert await woke.result() is True
 
 
@@ -116,12 +121,7 @@ async def test_sibling_processes_ring_each_other_at_once(tmp_path: Path) -> None
         notifier.ring_siblings(tmp_path)
         await notifier.start()
     try:
-        with anyio.fail_after(5):
-            async with anyio.create_task_group() as tg:
-                woke = start(tg, lambda: rung.subscribe(7).wait(30))
-                await until_waiting(rung, 7)
-                await ringing.publish([7])
-                assert await woke.result() is True
+        await assert_publish_wakes(ringing, rung)
     finally:
         await ringing.close()
         await rung.close()
