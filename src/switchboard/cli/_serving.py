@@ -1,9 +1,9 @@
 """How `serve` runs the web server: the server's settings, and `serve --workers N`, N hub processes answering on
 one listening socket.
 
-One Python process answers about a thousand REST calls a second, whatever its database does; more take more
-processes. uvicorn's supervisor starts the workers, hands each the socket, and replaces one that dies or hangs.
-Each worker is a hub of its own over the shared database, as two hubs beside each other are:
+One Python process answers about 900 REST reads a second with its core busy, whatever its database does; more
+take more processes. uvicorn's supervisor starts the workers, hands each the socket, and replaces one that dies or
+hangs. Each worker is a hub of its own over the shared database, as two hubs beside each other are:
 
 - wake-ups cross between them as between any hubs (LISTEN/NOTIFY on PostgreSQL; on SQLite, a datagram to each
   sibling, with the events-table watch behind it);

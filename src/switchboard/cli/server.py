@@ -93,7 +93,7 @@ def serve(
         typer.Option(
             envvar="SWITCHBOARD_WORKERS",
             min=1,
-            help="Hub processes answering on the port: each serves about a thousand REST calls a second. Rate "
+            help="Hub processes answering on the port, each using up to a core (about 900 REST reads a second). Rate "
             "limits count per process.",
         ),
     ] = 1,
