@@ -39,6 +39,10 @@ from switchboard.storage.notifier import LocalNotifier
 LEAD_RETRY_SECONDS = 1.0
 
 
+def dispatcher_for(hub: Hub, settings: Settings) -> Dispatcher:
+    return Dispatcher(hub, hub_url=settings.hub_url, max_turns=settings.max_turns)
+
+
 def server_config(
     app: ASGIApp, settings: Settings, log_level: str, log_format: LogFormat, workers: int = 1
 ) -> uvicorn.Config:
@@ -102,9 +106,7 @@ class WorkerApp:
         try:
             if isinstance(hub.notifier, LocalNotifier):
                 hub.notifier.ring_siblings(self.run_dir / "bells")
-            dispatcher = (
-                Dispatcher(hub, hub_url=settings.hub_url, max_turns=settings.max_turns) if settings.dispatch else None
-            )
+            dispatcher = dispatcher_for(hub, settings) if settings.dispatch else None
             self._app = create_app(hub, dispatcher=dispatcher, leading=lambda: lead(self.run_dir / "leader.lock"))
             freeze_startup_objects()
             await self._app(scope, receive, send)

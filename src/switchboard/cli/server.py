@@ -17,9 +17,8 @@ from switchboard.api.app import create_app
 from switchboard.api.mcp import serve_stdio
 from switchboard.cli._common import EXIT_REFUSED, JsonOption, errors, print_json, report, say
 from switchboard.cli._memory import freeze_startup_objects, pin_mmap_threshold
-from switchboard.cli._serving import serve_workers, server_config
+from switchboard.cli._serving import dispatcher_for, serve_workers, server_config
 from switchboard.config import Settings
-from switchboard.dispatch.dispatcher import Dispatcher
 from switchboard.errors import SwitchboardError
 from switchboard.hub import Hub
 from switchboard.logs import LogFormat, log_to_stderr
@@ -125,7 +124,7 @@ async def _serve(settings: Settings, log_level: str, log_format: LogFormat, as_j
         await hub.migrate()
         created = await hub.ensure_admin_key()
         _announce(settings, created, as_json)
-        dispatcher = _dispatcher(hub, settings) if settings.dispatch else None
+        dispatcher = dispatcher_for(hub, settings) if settings.dispatch else None
         config = server_config(create_app(hub, dispatcher=dispatcher), settings, log_level, log_format)
         freeze_startup_objects()
         await uvicorn.Server(config).serve()
@@ -183,7 +182,7 @@ async def _dispatch(settings: Settings) -> None:
     try:
         await hub.migrate()
         await hub.start_listening()
-        dispatcher = _dispatcher(hub, settings)
+        dispatcher = dispatcher_for(hub, settings)
         say(f"dispatcher {dispatcher.hub_id}: turns for {settings.hub_url}, at most {settings.max_turns} at once")
         sys.stdout.flush()
         async with anyio.create_task_group() as group:
@@ -191,10 +190,6 @@ async def _dispatch(settings: Settings) -> None:
             group.start_soon(dispatcher.run)
     finally:
         await hub.close()
-
-
-def _dispatcher(hub: Hub, settings: Settings) -> Dispatcher:
-    return Dispatcher(hub, hub_url=settings.hub_url, max_turns=settings.max_turns)
 
 
 def migrate(database: DatabaseOption = None, data_dir: DataDirOption = None, as_json: JsonOption = False) -> None:
